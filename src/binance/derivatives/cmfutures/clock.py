@@ -1,0 +1,130 @@
+"""Time sources shared by the client, the stream, the mirror and the simulator.
+
+Everything in this library that waits or stamps a time asks a :class:`Clock`, never
+``time.time()`` or ``asyncio.sleep()`` directly. In production that is :class:`SystemClock`.
+In tests it is :class:`ManualClock`, which the simulator advances on demand, so a 24-hour
+connection cut or a 60-minute listen-key expiry is exercised in milliseconds of real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Clock", "ManualClock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """A source of wall-clock time and of sleeps measured against it."""
+
+    def time(self) -> float:
+        """Seconds since the Unix epoch."""
+        ...
+
+    async def sleep(self, delay: float) -> None:
+        """Return once ``delay`` seconds of this clock's time have passed."""
+        ...
+
+
+class SystemClock:
+    """The real clock: :func:`time.time` and :func:`asyncio.sleep`."""
+
+    def time(self) -> float:
+        return time.time()
+
+    async def sleep(self, delay: float) -> None:
+        await asyncio.sleep(max(0.0, delay))
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class ManualClock:
+    """A clock that only moves when :meth:`advance` is called.
+
+    Sleepers are woken in deadline order. Between two deadlines :meth:`advance` yields to
+    the event loop until it is idle (see :meth:`settle`), so that everything a woken task
+    does (socket writes, REST calls on loopback) happens *at* that simulated instant before
+    time moves on.
+
+    :param start: the initial time in seconds since the epoch. Defaults to the real time
+        now, so that timestamps look plausible.
+    """
+
+    def __init__(self, start: float | None = None) -> None:
+        self._now = time.time() if start is None else float(start)
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._counter = itertools.count()
+
+    def time(self) -> float:
+        return self._now
+
+    async def sleep(self, delay: float) -> None:
+        if delay <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self._now + delay, next(self._counter), future))
+        try:
+            await future
+        finally:
+            if not future.done():
+                future.cancel()
+
+    def next_deadline(self) -> float | None:
+        """The earliest pending sleeper's wake-up time, or None."""
+        self._drop_cancelled()
+        return self._sleepers[0][0] if self._sleepers else None
+
+    def _drop_cancelled(self) -> None:
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)
+
+    def _wake_due(self) -> int:
+        woken = 0
+        while self._sleepers and self._sleepers[0][0] <= self._now:
+            _, _, future = heapq.heappop(self._sleepers)
+            if not future.done():
+                future.set_result(None)
+                woken += 1
+        return woken
+
+    async def advance(self, seconds: float, *, settle: bool = True) -> None:
+        """Move time forward by ``seconds``, waking every sleeper whose deadline passes.
+
+        Sleepers are woken one deadline at a time, in order, with the clock set to that
+        deadline, and (if ``settle``) the event loop is allowed to go idle after each one.
+        """
+        if seconds < 0:
+            raise ValueError(f"ManualClock.advance() takes a non-negative duration, got {seconds}")
+        target = self._now + seconds
+        while True:
+            deadline = self.next_deadline()
+            if deadline is None or deadline > target:
+                break
+            self._now = max(self._now, deadline)
+            self._wake_due()
+            if settle:
+                await self.settle()
+        self._now = target
+        if settle:
+            await self.settle()
+
+    async def settle(self, rounds: int = 3, io_grace: float = 0.002) -> None:
+        """Let the event loop run until nothing is ready to run.
+
+        Loopback I/O needs a moment of real time to pass through the kernel, so each round
+        yields repeatedly and then waits ``io_grace`` real seconds. This is an I/O
+        settling pause, not a way of waiting for simulated time.
+        """
+        for _ in range(rounds):
+            for _ in range(50):
+                await asyncio.sleep(0)
+            await asyncio.sleep(io_grace)
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now={self._now:.3f}, sleepers={len(self._sleepers)})"
