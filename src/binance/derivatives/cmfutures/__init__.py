@@ -39,7 +39,32 @@ _EXPORTS: dict[str, str] = {
     "AccountMirror": "mirror",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "APIError",
+    "AccountApi",
+    "AccountMirror",
+    "ApiAttributeError",
+    "ApiClient",
+    "ApiException",
+    "ApiKeyError",
+    "ApiResponse",
+    "ApiTypeError",
+    "ApiValueError",
+    "AsyncApiClient",
+    "BinanceAuth",
+    "Clock",
+    "CmfuturesCreateListenKeyV1Resp",
+    "Configuration",
+    "ManualClock",
+    "MarketDataApi",
+    "OpenApiException",
+    "SystemClock",
+    "TradeApi",
+    "UserDataStream",
+    "UserDataStreamsApi",
+    "__version__",
+    "decode_event",
+]
 
 
 def __getattr__(name: str) -> Any:

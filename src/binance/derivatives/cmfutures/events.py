@@ -433,7 +433,7 @@ StreamMessage = Union[Event, ControlEvent]  # noqa: UP007
 # --------------------------------------------------------------------------- decode / encode
 
 _event_decoder: msgspec.json.Decoder[UserDataEvent] = msgspec.json.Decoder(
-    UserDataEvent, strict=False  # type: ignore[arg-type]
+    UserDataEvent, strict=False
 )
 
 
@@ -525,7 +525,7 @@ def _fixed_point(value: Any) -> Any:
         return format(value, "f")
     if isinstance(value, dict):
         return {k: _fixed_point(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_fixed_point(v) for v in value]
     return value
 

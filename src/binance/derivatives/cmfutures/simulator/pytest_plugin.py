@@ -1,0 +1,1 @@
+"""Placeholder: the simulator helper replaces this with the real fixtures."""
