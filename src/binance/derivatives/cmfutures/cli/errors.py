@@ -1,0 +1,56 @@
+"""One-line, secret-free descriptions of every error the CLI can meet, and their exit codes."""
+
+from __future__ import annotations
+
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_REJECTED = 4
+EXIT_NETWORK = 5
+EXIT_RATE_LIMITED = 6
+EXIT_API = 7
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """An error the CLI explains itself: ``message`` is shown as is, ``exit_code`` returned."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_CONFIG) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def describe_error(exc: BaseException) -> tuple[str, int]:
+    """A one-line message naming the problem and the fix, and the exit code for ``exc``."""
+    if isinstance(exc, CliError):
+        return str(exc), exc.exit_code
+
+    from .. import exceptions
+
+    if isinstance(exc, exceptions.IpBannedException | exceptions.TooManyRequestsException):
+        wait = f"; retry after {exc.retry_after:g} s" if exc.retry_after is not None else ""
+        kind = "IP banned (418)" if exc.status == 418 else "rate limited (429)"
+        return f"{kind} by the server{wait}", EXIT_RATE_LIMITED
+    if isinstance(exc, exceptions.NetworkException):
+        return f"cannot reach the server: {_first_line(exc)}", EXIT_NETWORK
+    if isinstance(exc, exceptions.ApiException):
+        code = getattr(exc, "code", None)
+        rejected = (exceptions.BinanceCode.REJECTED_MBX_KEY, exceptions.BinanceCode.BAD_API_KEY_FMT)
+        if code in rejected:
+            return (
+                f"the API key was rejected ({code}): check the key, its permissions "
+                "and the IP whitelist",
+                EXIT_REJECTED,
+            )
+        msg = getattr(exc, "msg", None)
+        detail = f"{code} {msg}" if code is not None else _first_line(exc)
+        return f"the server answered HTTP {exc.status}: {detail}", EXIT_API
+    if isinstance(exc, ValueError | OSError):
+        # key loading errors (KeyLoadError is a ValueError), unreadable files
+        return _first_line(exc), EXIT_CONFIG
+    return f"unexpected {type(exc).__name__}: {_first_line(exc)}", EXIT_INTERNAL
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
