@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -33,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Binance COIN-M futures user data stream: demo, stream, listen keys, simulator",
     )
     parser.add_argument("--version", action="version", version=f"cmfutures {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log the library's decisions to stderr (-v info, -vv debug); never logs secrets",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in _COMMANDS.values():
         module = importlib.import_module(f"{__package__}.{module_name}")
@@ -47,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    _configure_logging(args.verbose)
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:
@@ -55,6 +64,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, code = describe_error(exc)
         print(f"cmfutures: error: {message}", file=sys.stderr)
     return code
+
+
+def _configure_logging(verbosity: int) -> None:
+    """Quiet by default: gaps and renewals are in-band events and errors end as one line.
+
+    ``-v`` shows the library's info log, ``-vv`` its debug log, on stderr.
+    """
+    logger = logging.getLogger("binance.derivatives.cmfutures")
+    if verbosity <= 0:
+        logger.setLevel(logging.CRITICAL + 1)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -86,7 +86,7 @@ def summary(message: Any) -> str:
             f"({message.reason})"
         )
     if isinstance(message, ev.ListenKeyRenewed):
-        return f"new listen key ...{message.new_key_tail} ({message.reason})"
+        return f"new listen key {message.new_key_tail} ({message.reason})"
     return repr(message)
 
 
