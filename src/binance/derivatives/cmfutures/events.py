@@ -517,7 +517,13 @@ def encode_event(event: UserDataEvent | UnknownEvent) -> bytes:
     """
     if isinstance(event, UnknownEvent):
         return _encoder.encode(event.payload)
-    return _encoder.encode(_fixed_point(msgspec.to_builtins(event, builtin_types=(Decimal,))))
+    wire = _fixed_point(msgspec.to_builtins(event, builtin_types=(Decimal,)))
+    if isinstance(event, AccountUpdate):
+        # Binance always sends both arrays, empty ones included ("P":[] on cross funding);
+        # omit_defaults would drop an empty one.
+        wire["a"].setdefault("B", [])
+        wire["a"].setdefault("P", [])
+    return _encoder.encode(wire)
 
 
 def _fixed_point(value: Any) -> Any:
