@@ -1,0 +1,209 @@
+"""``cmfutures simulate``: run the offline exchange until interrupted.
+
+Prints (and flushes) ``rest: http://HOST:PORT`` then ``ws: ws://HOST:PORT`` as its first two
+lines, then the control URL and the accounts (aliases only: keys are never printed). Runs on
+real time unless ``--manual-clock`` (then time moves with ``POST /_sim/advance``). SIGINT or
+SIGTERM stops it with exit code 0. Bad arguments end as one line on stderr.
+
+Runnable on its own: ``python -m binance.derivatives.cmfutures.cli.simulate --port 0``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["parse_account", "parse_setting", "register", "run"]
+
+_KEY_KINDS = {"ed25519": "ed25519_public_key", "rsa": "rsa_public_key"}
+
+
+class SimulateError(ValueError):
+    """A bad ``simulate`` argument; the message names the problem and the fix."""
+
+
+def parse_account(spec: str) -> dict[str, Any]:
+    """``KEY:SECRET``, ``KEY:ed25519:PUBLIC.pem`` or ``KEY:rsa:PUBLIC.pem`` -> add_account kwargs.
+
+    :raises SimulateError: malformed spec or unreadable key file (the message never contains
+        the secret).
+    """
+    api_key, sep, rest = spec.partition(":")
+    if not sep or not api_key or not rest:
+        raise SimulateError(
+            "--account takes KEY:SECRET, KEY:ed25519:PUBLIC.pem or KEY:rsa:PUBLIC.pem"
+        )
+    kind, sep, path = rest.partition(":")
+    if sep and kind.lower() in _KEY_KINDS:
+        try:
+            pem = Path(path).read_bytes()
+        except OSError as exc:
+            raise SimulateError(
+                f"--account: cannot read {kind} public key file {path!r}: {exc.strerror}"
+            ) from None
+        return {"api_key": api_key, _KEY_KINDS[kind.lower()]: pem}
+    return {"api_key": api_key, "secret_key": rest}
+
+
+def parse_setting(spec: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` for a :class:`SimulatorOptions` field, converted to the field's type.
+
+    :raises SimulateError: unknown name or a value of the wrong type.
+    """
+    from ..simulator.sim_options import SimulatorOptions
+
+    name, sep, value = spec.partition("=")
+    fields = {f.name: f for f in dataclasses.fields(SimulatorOptions)}
+    fields.pop("engine_options", None)
+    if not sep or name not in fields:
+        raise SimulateError(f"--set takes NAME=VALUE with NAME one of: {', '.join(sorted(fields))}")
+    default = getattr(SimulatorOptions(), name)
+    try:
+        if isinstance(default, bool):
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(value)
+            return name, value.lower() in ("true", "1", "yes")
+        if isinstance(default, int):
+            return name, int(value)
+        if isinstance(default, float) or default is None:
+            return name, None if value.lower() == "none" else float(value)
+    except ValueError:
+        raise SimulateError(
+            f"--set {name}: {value!r} is not a valid {type(default).__name__}"
+        ) from None
+    return name, value
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``simulate`` subcommand to ``cmfutures``' subparsers."""
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run the offline exchange (REST + user data stream) on this machine",
+        description=(
+            "Run a local Binance COIN-M REST + user data stream simulator until interrupted. "
+            "Prints 'rest: URL' and 'ws: URL' first. Loopback only unless --host is given."
+        ),
+    )
+    _add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
+    parser.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="KEY:SECRET (HMAC), KEY:ed25519:PUBLIC.pem or KEY:rsa:PUBLIC.pem; repeatable. "
+        "Default: one account with random keys (GET /_sim/accounts?keys=true shows them)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for keys and prices (0)")
+    clock = parser.add_mutually_exclusive_group()
+    clock.add_argument(
+        "--real-time", dest="manual_clock", action="store_false", help="real time (default)"
+    )
+    clock.add_argument(
+        "--manual-clock",
+        dest="manual_clock",
+        action="store_true",
+        help="simulated time that moves only with POST /_sim/advance",
+    )
+    parser.set_defaults(manual_clock=False)
+    parser.add_argument(
+        "--random-walk",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="move mark prices by a seeded random walk every SECONDS of clock time",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a SimulatorOptions switch, e.g. --set expired_event_time=number",
+    )
+
+
+def _build(args: argparse.Namespace) -> Any:
+    from ..clock import ManualClock, SystemClock
+    from ..simulator.sim_options import SimulatorOptions
+    from ..simulator.simulator import Simulator
+
+    if not 0 <= args.port <= 65535:
+        raise SimulateError(f"--port must be 0-65535, got {args.port}")
+    if args.random_walk is not None and args.random_walk <= 0:
+        raise SimulateError("--random-walk takes a positive number of seconds")
+    settings = dict(parse_setting(s) for s in args.set)
+    if args.random_walk is not None:
+        settings["random_walk_interval"] = args.random_walk
+    try:
+        options = SimulatorOptions(**settings)
+    except ValueError as exc:
+        raise SimulateError(f"--set: {exc}") from None
+    accounts = [parse_account(spec) for spec in args.account] or None
+    clock = ManualClock() if args.manual_clock else SystemClock()
+    try:
+        return Simulator(
+            clock=clock, host=args.host, port=args.port, seed=args.seed,
+            options=options, accounts=accounts,
+        )
+    except ValueError as exc:
+        raise SimulateError(f"--account: {exc}") from None
+
+
+async def _serve(sim: Any, stop: asyncio.Event) -> None:
+    async with sim:
+        print(f"rest: {sim.rest_url}", flush=True)
+        print(f"ws: {sim.stream_url}", flush=True)
+        print(f"control: {sim.rest_url}/_sim", flush=True)
+        for account in sim.accounts:
+            print(f"account: {account.alias} ({account.key_type})", flush=True)
+        await stop.wait()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``cmfutures simulate``: serve until SIGINT/SIGTERM; return 0.
+
+    :raises SimulateError: bad arguments. :raises RuntimeError: the port cannot be bound.
+    """
+    sim = _build(args)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        await _serve(sim, stop)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Standalone entry point (``python -m ...cli.simulate``)."""
+    parser = argparse.ArgumentParser(prog="cmfutures simulate")
+    _add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, RuntimeError, OSError) as exc:
+        text = str(exc).strip().splitlines()
+        print(f"cmfutures simulate: error: {text[0] if text else type(exc).__name__}",
+              file=sys.stderr)
+        return 3 if isinstance(exc, ValueError) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
