@@ -1,0 +1,628 @@
+"""``AccountApi``: the signed (USER_DATA) snapshot calls used to reconcile the stream."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from .._http.flow import MODE_DATA, MODE_HTTP_INFO, MODE_RAW
+from .._http.request import (
+    CallOptions,
+    Endpoint,
+    RequestAuth,
+    RequestTimeout,
+    Security,
+    make_params,
+)
+from ..models.account import AccountInformation, Balance, Order, PositionRisk
+
+if TYPE_CHECKING:
+    import aiohttp
+    import urllib3
+
+    from ..api_client import ApiClient
+    from ..api_response import ApiResponse
+    from ..async_api_client import AsyncApiClient
+
+__all__ = ["AccountApi"]
+
+_C = TypeVar("_C", "ApiClient", "AsyncApiClient")
+
+_ACCOUNT = Endpoint("GET", "/dapi/v1/account", Security.SIGNED, AccountInformation, lax=True)
+_BALANCE = Endpoint("GET", "/dapi/v1/balance", Security.SIGNED, list[Balance], lax=True)
+_POSITION_RISK = Endpoint(
+    "GET", "/dapi/v1/positionRisk", Security.SIGNED, list[PositionRisk], lax=True
+)
+_OPEN_ORDERS = Endpoint("GET", "/dapi/v1/openOrders", Security.SIGNED, list[Order], lax=True)
+
+
+class AccountApi(Generic[_C]):
+    """Account, balance, position and open-order snapshots (SIGNED; ``timestamp``,
+    ``recvWindow`` and ``signature`` are added by the client).
+
+    Works with both clients: with an :class:`~..api_client.ApiClient` each method returns its
+    result; with an :class:`~..async_api_client.AsyncApiClient` it returns an awaitable of the
+    same result. Every method takes the seed's keyword options: ``_request_timeout`` (seconds
+    or a ``(connect, read)`` pair; default: ``Configuration.timeout``), ``_request_auth`` (a
+    :class:`~..signing.BinanceAuth` for this call, or the seed's dict forms), ``_content_type``
+    (used only when the request has a body), ``_headers`` (override the client's default
+    headers), ``_host_index`` (only 0 exists; anything else raises ``ApiValueError``).
+    Failures raise :class:`~..exceptions.ApiException` subclasses.
+    """
+
+    @overload
+    def __init__(self: AccountApi[ApiClient], api_client: None = None) -> None: ...
+
+    @overload
+    def __init__(self, api_client: _C) -> None: ...
+
+    def __init__(self, api_client: Any = None) -> None:
+        if api_client is None:
+            from ..api_client import ApiClient
+
+            api_client = ApiClient.get_default()
+        self.api_client: _C = api_client
+
+    @overload
+    def cmfutures_get_account_v1(
+        self: AccountApi[ApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> AccountInformation: ...
+
+    @overload
+    def cmfutures_get_account_v1(
+        self: AccountApi[AsyncApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[AccountInformation]: ...
+
+    def cmfutures_get_account_v1(
+        self,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Account information: ``GET /dapi/v1/account`` (weight 5).
+
+        Returns the decoded body (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        return self.api_client._execute(_ACCOUNT, None, opts, MODE_DATA)
+
+    @overload
+    def cmfutures_get_account_v1_with_http_info(
+        self: AccountApi[ApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> ApiResponse[AccountInformation]: ...
+
+    @overload
+    def cmfutures_get_account_v1_with_http_info(
+        self: AccountApi[AsyncApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[ApiResponse[AccountInformation]]: ...
+
+    def cmfutures_get_account_v1_with_http_info(
+        self,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Account information: ``GET /dapi/v1/account`` (weight 5).
+
+        Returns an :class:`~..api_response.ApiResponse` (status, case-insensitive headers,
+        data, raw bytes) (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        return self.api_client._execute(_ACCOUNT, None, opts, MODE_HTTP_INFO)
+
+    @overload
+    def cmfutures_get_account_v1_without_preload_content(
+        self: AccountApi[ApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> urllib3.BaseHTTPResponse: ...
+
+    @overload
+    def cmfutures_get_account_v1_without_preload_content(
+        self: AccountApi[AsyncApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[aiohttp.ClientResponse]: ...
+
+    def cmfutures_get_account_v1_without_preload_content(
+        self,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Account information: ``GET /dapi/v1/account`` (weight 5).
+
+        Returns the transport's unread response (urllib3 ``HTTPResponse`` /
+        ``aiohttp.ClientResponse``); its status is **not** checked (seed behaviour, D16) and
+        the caller must read/release it (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        return self.api_client._execute(_ACCOUNT, None, opts, MODE_RAW)
+
+    @overload
+    def cmfutures_get_balance_v1(
+        self: AccountApi[ApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> list[Balance]: ...
+
+    @overload
+    def cmfutures_get_balance_v1(
+        self: AccountApi[AsyncApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[list[Balance]]: ...
+
+    def cmfutures_get_balance_v1(
+        self,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Balances per asset: ``GET /dapi/v1/balance`` (weight 1).
+
+        Returns the decoded body (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        return self.api_client._execute(_BALANCE, None, opts, MODE_DATA)
+
+    @overload
+    def cmfutures_get_balance_v1_with_http_info(
+        self: AccountApi[ApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> ApiResponse[list[Balance]]: ...
+
+    @overload
+    def cmfutures_get_balance_v1_with_http_info(
+        self: AccountApi[AsyncApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[ApiResponse[list[Balance]]]: ...
+
+    def cmfutures_get_balance_v1_with_http_info(
+        self,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Balances per asset: ``GET /dapi/v1/balance`` (weight 1).
+
+        Returns an :class:`~..api_response.ApiResponse` (status, case-insensitive headers,
+        data, raw bytes) (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        return self.api_client._execute(_BALANCE, None, opts, MODE_HTTP_INFO)
+
+    @overload
+    def cmfutures_get_balance_v1_without_preload_content(
+        self: AccountApi[ApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> urllib3.BaseHTTPResponse: ...
+
+    @overload
+    def cmfutures_get_balance_v1_without_preload_content(
+        self: AccountApi[AsyncApiClient],
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[aiohttp.ClientResponse]: ...
+
+    def cmfutures_get_balance_v1_without_preload_content(
+        self,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Balances per asset: ``GET /dapi/v1/balance`` (weight 1).
+
+        Returns the transport's unread response (urllib3 ``HTTPResponse`` /
+        ``aiohttp.ClientResponse``); its status is **not** checked (seed behaviour, D16) and
+        the caller must read/release it (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        return self.api_client._execute(_BALANCE, None, opts, MODE_RAW)
+
+    @overload
+    def cmfutures_get_position_risk_v1(
+        self: AccountApi[ApiClient],
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> list[PositionRisk]: ...
+
+    @overload
+    def cmfutures_get_position_risk_v1(
+        self: AccountApi[AsyncApiClient],
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[list[PositionRisk]]: ...
+
+    def cmfutures_get_position_risk_v1(
+        self,
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Positions: ``GET /dapi/v1/positionRisk``, optionally filtered by margin asset or pair.
+
+        Returns the decoded body (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("marginAsset", margin_asset),
+                ("pair", pair),
+            ]
+        )
+        return self.api_client._execute(_POSITION_RISK, params, opts, MODE_DATA)
+
+    @overload
+    def cmfutures_get_position_risk_v1_with_http_info(
+        self: AccountApi[ApiClient],
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> ApiResponse[list[PositionRisk]]: ...
+
+    @overload
+    def cmfutures_get_position_risk_v1_with_http_info(
+        self: AccountApi[AsyncApiClient],
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[ApiResponse[list[PositionRisk]]]: ...
+
+    def cmfutures_get_position_risk_v1_with_http_info(
+        self,
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Positions: ``GET /dapi/v1/positionRisk``, optionally filtered by margin asset or pair.
+
+        Returns an :class:`~..api_response.ApiResponse` (status, case-insensitive headers,
+        data, raw bytes) (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("marginAsset", margin_asset),
+                ("pair", pair),
+            ]
+        )
+        return self.api_client._execute(_POSITION_RISK, params, opts, MODE_HTTP_INFO)
+
+    @overload
+    def cmfutures_get_position_risk_v1_without_preload_content(
+        self: AccountApi[ApiClient],
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> urllib3.BaseHTTPResponse: ...
+
+    @overload
+    def cmfutures_get_position_risk_v1_without_preload_content(
+        self: AccountApi[AsyncApiClient],
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[aiohttp.ClientResponse]: ...
+
+    def cmfutures_get_position_risk_v1_without_preload_content(
+        self,
+        margin_asset: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Positions: ``GET /dapi/v1/positionRisk``, optionally filtered by margin asset or pair.
+
+        Returns the transport's unread response (urllib3 ``HTTPResponse`` /
+        ``aiohttp.ClientResponse``); its status is **not** checked (seed behaviour, D16) and
+        the caller must read/release it (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("marginAsset", margin_asset),
+                ("pair", pair),
+            ]
+        )
+        return self.api_client._execute(_POSITION_RISK, params, opts, MODE_RAW)
+
+    @overload
+    def cmfutures_get_open_orders_v1(
+        self: AccountApi[ApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> list[Order]: ...
+
+    @overload
+    def cmfutures_get_open_orders_v1(
+        self: AccountApi[AsyncApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[list[Order]]: ...
+
+    def cmfutures_get_open_orders_v1(
+        self,
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Open orders: ``GET /dapi/v1/openOrders`` (weight 1 with ``symbol``, 40 without).
+
+        Returns the decoded body (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("pair", pair),
+            ]
+        )
+        return self.api_client._execute(_OPEN_ORDERS, params, opts, MODE_DATA)
+
+    @overload
+    def cmfutures_get_open_orders_v1_with_http_info(
+        self: AccountApi[ApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> ApiResponse[list[Order]]: ...
+
+    @overload
+    def cmfutures_get_open_orders_v1_with_http_info(
+        self: AccountApi[AsyncApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[ApiResponse[list[Order]]]: ...
+
+    def cmfutures_get_open_orders_v1_with_http_info(
+        self,
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Open orders: ``GET /dapi/v1/openOrders`` (weight 1 with ``symbol``, 40 without).
+
+        Returns an :class:`~..api_response.ApiResponse` (status, case-insensitive headers,
+        data, raw bytes) (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("pair", pair),
+            ]
+        )
+        return self.api_client._execute(_OPEN_ORDERS, params, opts, MODE_HTTP_INFO)
+
+    @overload
+    def cmfutures_get_open_orders_v1_without_preload_content(
+        self: AccountApi[ApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> urllib3.BaseHTTPResponse: ...
+
+    @overload
+    def cmfutures_get_open_orders_v1_without_preload_content(
+        self: AccountApi[AsyncApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[aiohttp.ClientResponse]: ...
+
+    def cmfutures_get_open_orders_v1_without_preload_content(
+        self,
+        symbol: str | None = None,
+        pair: str | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Open orders: ``GET /dapi/v1/openOrders`` (weight 1 with ``symbol``, 40 without).
+
+        Returns the transport's unread response (urllib3 ``HTTPResponse`` /
+        ``aiohttp.ClientResponse``); its status is **not** checked (seed behaviour, D16) and
+        the caller must read/release it (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("pair", pair),
+            ]
+        )
+        return self.api_client._execute(_OPEN_ORDERS, params, opts, MODE_RAW)

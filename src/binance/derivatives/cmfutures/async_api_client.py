@@ -1,0 +1,237 @@
+"""``AsyncApiClient``: the asyncio (aiohttp) twin of :class:`~.api_client.ApiClient`.
+
+The same API classes work with it: ``UserDataStreamsApi(AsyncApiClient(cfg))`` methods return
+awaitables, with the same models, the same errors and the same retry/resync policy, because
+request building, signing, retries and error mapping are the shared ``_http`` core; this module
+only moves bytes. Retry back-off waits on ``clock.sleep`` (so a ``ManualClock`` drives it).
+Connect/read timeouts are transport timeouts enforced by aiohttp in real time.
+
+The aiohttp session is created on first use, inside the running loop. Use ``async with``
+or ``await client.close()``. ``*_without_preload_content`` methods return the unread
+``aiohttp.ClientResponse``; the caller must ``release()`` it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from ._http.flow import (
+    MODE_DATA,
+    Action,
+    Outcome,
+    RawResponse,
+    RequestCore,
+    Sleep,
+    call_flow,
+    sync_time_flow,
+)
+from ._http.ratelimit import RateLimits
+from ._http.request import USER_AGENT, CallOptions, Endpoint, PreparedRequest
+from .configuration import Configuration
+from .exceptions import NetworkException
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from .clock import Clock
+
+__all__ = ["AsyncApiClient"]
+
+
+def network_error(error: BaseException) -> NetworkException:
+    """Classify an aiohttp/asyncio transport error."""
+    if isinstance(error, aiohttp.ClientProxyConnectionError):
+        return NetworkException("proxy", "cannot connect to the proxy")
+    if isinstance(error, (aiohttp.ClientSSLError, ssl.SSLError)):
+        return NetworkException("tls", f"TLS failure: {type(error).__name__}")
+    if isinstance(error, aiohttp.ClientConnectorError):
+        if isinstance(error.os_error, socket.gaierror):
+            return NetworkException("dns", f"cannot resolve host {error.host!r}")
+        return NetworkException("connect", f"cannot connect to {error.host}:{error.port}")
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return NetworkException("connect_timeout", "connect timed out")
+    if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+        return NetworkException("read_timeout", "read timed out", request_sent=True)
+    if isinstance(error, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError)):
+        return NetworkException("connection_lost", type(error).__name__, request_sent=True)
+    if isinstance(error, (aiohttp.ClientOSError, ConnectionError)):
+        return NetworkException("connection_lost", str(error)[:300], request_sent=True)
+    return NetworkException("other", f"{type(error).__name__}: {str(error)[:300]}")
+
+
+class AsyncApiClient:
+    """Asynchronous REST client; same constructor and attributes as
+    :class:`~.api_client.ApiClient` (``clock`` keyword-only)."""
+
+    def __init__(
+        self,
+        configuration: Configuration | None = None,
+        header_name: str | None = None,
+        header_value: str | None = None,
+        cookie: str | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        if configuration is None:
+            configuration = Configuration.get_default()
+        self.configuration = configuration
+        if clock is None:
+            from .clock import SystemClock
+
+            clock = SystemClock()
+        self.clock = clock
+        self.default_headers: dict[str, str] = {"User-Agent": USER_AGENT}
+        if header_name is not None:
+            self.default_headers[header_name] = header_value or ""
+        self.cookie = cookie
+        if cookie:
+            self.default_headers["Cookie"] = cookie
+        self._core = RequestCore(configuration, self.default_headers, clock)
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[Any, aiohttp.ClientTimeout] = {}
+        self._ssl: ssl.SSLContext | bool = True
+        self.closed = False
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def __aenter__(self) -> AsyncApiClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the aiohttp session and its connections."""
+        session, self._session = self._session, None
+        self.closed = True
+        if session is not None:
+            await session.close()
+
+    def _open(self) -> aiohttp.ClientSession:
+        cfg = self.configuration
+        ssl_arg: ssl.SSLContext | bool = True
+        if not cfg.verify_ssl:
+            ssl_arg = False
+        elif cfg.ssl_ca_cert or cfg.ca_cert_data or cfg.cert_file:
+            context = ssl.create_default_context(
+                cafile=cfg.ssl_ca_cert,
+                cadata=cfg.ca_cert_data.decode()
+                if isinstance(cfg.ca_cert_data, bytes)
+                else cfg.ca_cert_data,
+            )
+            if cfg.cert_file:
+                context.load_cert_chain(cfg.cert_file, cfg.key_file)
+            ssl_arg = context
+        self._ssl = ssl_arg
+        connector = aiohttp.TCPConnector(limit=max(1, cfg.connection_pool_maxsize), ssl=ssl_arg)
+        self._session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=True, trust_env=False
+        )
+        self.closed = False
+        return self._session
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def user_agent(self) -> str:
+        return self.default_headers["User-Agent"]
+
+    @user_agent.setter
+    def user_agent(self, value: str) -> None:
+        self.default_headers["User-Agent"] = value
+
+    def set_default_header(self, header_name: str, header_value: str) -> None:
+        self.default_headers[header_name] = header_value
+
+    @property
+    def rate_limits(self) -> RateLimits:
+        """See :attr:`.ApiClient.rate_limits`."""
+        return self._core.rate_limits
+
+    @property
+    def used_weight(self) -> dict[str, int]:
+        return self._core.rate_limits.used_weight
+
+    @property
+    def order_count(self) -> dict[str, int]:
+        return self._core.rate_limits.order_count
+
+    @property
+    def time_offset_ms(self) -> int:
+        return self._core.time_offset_ms
+
+    @time_offset_ms.setter
+    def time_offset_ms(self, value: int) -> None:
+        self._core.time_offset_ms = int(value)
+
+    async def sync_time(self) -> int:
+        """Measure the server-time offset now (``GET /dapi/v1/time``) and return it (ms)."""
+        return int(await self._run(sync_time_flow(self._core)))
+
+    # ------------------------------------------------------------------ transport
+
+    def _timeout(self, spec: tuple[float | None, float | None, float | None]) -> Any:
+        timeout = self._timeouts.get(spec)
+        if timeout is None:
+            connect, read, total = spec
+            if total is not None:
+                timeout = aiohttp.ClientTimeout(total=total)
+            else:
+                timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+            if len(self._timeouts) < 64:
+                self._timeouts[spec] = timeout
+        return timeout
+
+    async def _send(self, request: PreparedRequest) -> RawResponse | NetworkException:
+        session = self._session or self._open()
+        proxy = self.configuration.proxy
+        try:
+            resp = await session.request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                data=request.body,
+                timeout=self._timeout(request.timeout),
+                allow_redirects=False,
+                proxy=proxy or None,
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            return network_error(exc)
+        if request.stream:
+            return RawResponse(resp.status, resp.reason or "", resp.headers, None, resp)
+        try:
+            data = await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            return network_error(exc)
+        finally:
+            resp.release()
+        return RawResponse(resp.status, resp.reason or "", resp.headers, data, resp)
+
+    async def _run(self, flow: Generator[Action, Outcome, Any]) -> Any:
+        try:
+            action = next(flow)
+            while True:
+                if type(action) is Sleep:
+                    await self.clock.sleep(action.delay)
+                    action = flow.send(None)
+                else:
+                    assert isinstance(action, PreparedRequest)
+                    action = flow.send(await self._send(action))
+        except StopIteration as stop:
+            return stop.value
+
+    def _execute(
+        self,
+        endpoint: Endpoint,
+        params: Sequence[tuple[str, str]] | None,
+        opts: CallOptions | None,
+        mode: int = MODE_DATA,
+    ) -> Any:
+        """Return the awaitable of one call (used by the API classes)."""
+        return self._run(call_flow(self._core, endpoint, params, opts, mode))

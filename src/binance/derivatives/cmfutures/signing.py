@@ -1,0 +1,292 @@
+"""``BinanceAuth``: API key plus one signing key (HMAC secret, RSA or Ed25519 private key).
+
+Only SIGNED endpoints (``TRADE``/``USER_DATA``) are signed; ``USER_STREAM`` endpoints such as
+the listen-key calls send just the ``X-MBX-APIKEY`` header and compute no signature.
+
+Key material is loaded with :mod:`cryptography`, imported only when an RSA/Ed25519 key is
+loaded (HMAC needs only the standard library). Accepted: RSA in PKCS#1
+(``BEGIN RSA PRIVATE KEY``), PKCS#8 and encrypted PKCS#8; Ed25519 in PKCS#8, encrypted
+PKCS#8 and OpenSSH (``BEGIN OPENSSH PRIVATE KEY``); PEM or DER; from a file
+(``private_key_path``) or a string/bytes (``private_key_pem``). A passphrase given for an
+unencrypted key is ignored.
+
+Every problem with the inputs raises :class:`KeyLoadError` (a :class:`ValueError`) naming the
+problem and the fix: missing API key, no or several key sources, an empty secret, a public
+key instead of a private one, an unsupported key type (EC P-256...), a missing or wrong
+passphrase, unparsable data. A missing file raises :class:`KeyFileNotFoundError`, which is
+both a :class:`KeyLoadError` and a :class:`FileNotFoundError`. No message, ``repr`` or log
+line contains the API key, the secret, the key material or the passphrase.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+from urllib.parse import quote
+
+from .exceptions import ApiValueError
+
+__all__ = ["BinanceAuth", "KeyFileNotFoundError", "KeyLoadError", "KeyType"]
+
+
+class KeyType:
+    """The values of :attr:`BinanceAuth.key_type`."""
+
+    HMAC: Final = "HMAC"
+    RSA: Final = "RSA"
+    ED25519: Final = "ED25519"
+
+
+class KeyLoadError(ApiValueError):
+    """The credentials given to :class:`BinanceAuth` are unusable; the message says why and
+    how to fix it."""
+
+
+class KeyFileNotFoundError(KeyLoadError, FileNotFoundError):
+    """``private_key_path`` does not exist."""
+
+
+def _fail(problem: str, fix: str) -> KeyLoadError:
+    return KeyLoadError(f"{problem}. Fix: {fix}")
+
+
+class BinanceAuth:
+    """Credentials for Binance REST calls.
+
+    :param api_key: the API key, sent as ``X-MBX-APIKEY``. Required.
+    :param secret_key: the HMAC secret (for HMAC keys).
+    :param private_key_path: path of an RSA or Ed25519 private key file.
+    :param private_key_pem: the private key itself, as PEM/OpenSSH text or DER bytes.
+    :param passphrase: the key's passphrase if it is encrypted (``str`` or ``bytes``).
+
+    Exactly one of ``secret_key``, ``private_key_path``, ``private_key_pem`` must be given
+    (None counts as not given). The key type is detected and exposed as :attr:`key_type`
+    (a :class:`KeyType` value); :attr:`private_key` is the ``cryptography`` key object (None for
+    HMAC).
+
+    :raises KeyLoadError: see the module docstring.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None,
+        secret_key: str | None = None,
+        private_key_path: str | os.PathLike[str] | None = None,
+        private_key_pem: str | bytes | None = None,
+        passphrase: str | bytes | None = None,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise _fail(
+                "api_key is missing or empty (is the environment variable, e.g. BINANCE_API_KEY,"
+                " set?)",
+                "pass api_key='<your Binance API key>'",
+            )
+        sources = [s for s in (secret_key, private_key_path, private_key_pem) if s is not None]
+        if not sources:
+            raise _fail(
+                "no signing key given",
+                "pass exactly one of secret_key= (HMAC), private_key_path= or private_key_pem="
+                " (RSA/Ed25519); if you read them from the environment, check it is set",
+            )
+        if len(sources) > 1:
+            raise _fail(
+                "more than one signing key given",
+                "pass only one of secret_key=, private_key_path=, private_key_pem=",
+            )
+        self.api_key: str = api_key
+        self.secret_key: str | None = None
+        self.private_key: Any = None
+        self.passphrase = passphrase
+        self._signer: Callable[[bytes], str]
+        if secret_key is not None:
+            if not isinstance(secret_key, str) or not secret_key:
+                raise _fail(
+                    "secret_key is empty or not a string",
+                    "pass the HMAC secret shown when the API key was created",
+                )
+            self.secret_key = secret_key
+            self.key_type: str = KeyType.HMAC
+            mac = hmac.new(secret_key.encode(), digestmod=hashlib.sha256)
+
+            def sign_hmac(payload: bytes) -> str:
+                m = mac.copy()
+                m.update(payload)
+                return m.hexdigest()
+
+            self._signer = sign_hmac
+            return
+        if private_key_path is not None:
+            data = _read_key_file(private_key_path)
+            where = "the key file"
+        else:
+            if isinstance(private_key_pem, str):
+                data = private_key_pem.encode()
+            elif isinstance(private_key_pem, bytes):
+                data = private_key_pem
+            else:
+                raise _fail("private_key_pem is not str or bytes", "pass the PEM text")
+            where = "private_key_pem"
+        if not data.strip():
+            raise _fail(f"{where} is empty", "pass an RSA or Ed25519 private key")
+        self.private_key, self.key_type = _load_private_key(data, passphrase, where)
+        self._signer = _make_asymmetric_signer(self.private_key, self.key_type)
+
+    def sign_payload(self, payload: str | bytes) -> str:
+        """Sign ``payload`` (query string directly followed by the body, exactly as sent).
+
+        :returns: the ``signature`` parameter value, ready for the URL or form body: HMAC as
+            lowercase hex; RSA (PKCS#1 v1.5, SHA-256) and Ed25519 as URL-encoded base64.
+        """
+        if isinstance(payload, str):
+            payload = payload.encode()
+        return self._signer(payload)
+
+    def sign(
+        self,
+        header_params: dict[str, Any],
+        query_params: list[tuple[str, Any]],
+        request_body: str | bytes | None = None,
+        parameters_to_url_query: Callable[..., str] | None = None,
+    ) -> None:
+        """Seed-compatible helper: set ``X-MBX-APIKEY`` and append ``('signature', sig)`` to
+        ``query_params`` in place, signing the URL-encoded query immediately followed by the
+        body. Unlike the reference, the signature is appended even when ``query_params`` is
+        empty (D2). Returns None."""
+        header_params["X-MBX-APIKEY"] = self.api_key
+        if parameters_to_url_query is not None:
+            query = parameters_to_url_query(query_params, None)
+        else:
+            from urllib.parse import urlencode
+
+            query = urlencode(query_params)
+        body = request_body or b""
+        payload = query.encode() + (body.encode() if isinstance(body, str) else body)
+        query_params.append(("signature", self.sign_payload(payload)))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BinanceAuth:
+        """Build from ``BINANCE_API_KEY`` plus ``BINANCE_SECRET_KEY`` or
+        ``BINANCE_PRIVATE_KEY_PATH`` (and ``BINANCE_PRIVATE_KEY_PASSPHRASE`` if encrypted).
+
+        :raises KeyLoadError: if the variables are missing or ambiguous.
+        """
+        env = os.environ if environ is None else environ
+        return cls(
+            api_key=env.get("BINANCE_API_KEY"),
+            secret_key=env.get("BINANCE_SECRET_KEY") or None,
+            private_key_path=env.get("BINANCE_PRIVATE_KEY_PATH") or None,
+            passphrase=env.get("BINANCE_PRIVATE_KEY_PASSPHRASE") or None,
+        )
+
+    def __repr__(self) -> str:
+        return f"BinanceAuth(key_type={self.key_type!r}, api_key=<redacted>)"
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> BinanceAuth:
+        return self  # immutable in practice; key objects cannot be deep-copied
+
+
+def _read_key_file(path: str | os.PathLike[str]) -> bytes:
+    shown = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise KeyFileNotFoundError(
+            f"private key file not found: {shown!r}. Fix: pass the path of your RSA or Ed25519"
+            " private key (the seed's '/path/to/private_key.pem' is a placeholder)"
+        ) from None
+    except IsADirectoryError:
+        raise _fail(f"private_key_path {shown!r} is a directory", "pass the key file") from None
+    except OSError as exc:
+        raise _fail(
+            f"cannot read private key file {shown!r} ({exc.strerror})", "check the path"
+        ) from None
+
+
+def _load_private_key(data: bytes, passphrase: str | bytes | None, where: str) -> tuple[Any, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    stripped = data.strip()
+    head = stripped[:64]
+    if b"PUBLIC KEY" in head or stripped.startswith((b"ssh-", b"ecdsa-")):
+        raise _fail(
+            f"{where} holds a public key",
+            "pass the *private* key whose public half you registered with Binance",
+        )
+    password = passphrase.encode() if isinstance(passphrase, str) else passphrase
+    if password is not None and not password:
+        password = None
+
+    def load(pw: bytes | None) -> Any:
+        if b"BEGIN OPENSSH PRIVATE KEY" in head:
+            return serialization.load_ssh_private_key(stripped, pw)
+        if stripped.startswith(b"-----BEGIN"):
+            return serialization.load_pem_private_key(stripped, pw)
+        return serialization.load_der_private_key(data, pw)
+
+    try:
+        try:
+            key = load(password)
+        except TypeError as exc:
+            text = str(exc).lower()
+            if password is not None and "not encrypted" in text:
+                key = load(None)  # a passphrase for an unencrypted key is ignored
+            elif "encrypted" in text or "password" in text:
+                raise _fail(f"{where} is encrypted", "pass passphrase='<its passphrase>'") from None
+            else:
+                raise
+    except KeyLoadError:
+        raise
+    except ValueError as exc:
+        text = str(exc).lower()
+        if password is not None and ("decrypt" in text or "password" in text):
+            raise _fail(
+                f"the passphrase does not decrypt {where}", "pass the correct passphrase="
+            ) from None
+        raise _fail(
+            f"{where} is not a readable private key (expected PEM, DER or OpenSSH RSA/Ed25519)",
+            "check the file/contents; generate one with `openssl genpkey -algorithm ed25519`",
+        ) from None
+    except Exception as exc:  # cryptography raises UnsupportedAlgorithm and friends
+        if "bcrypt" in str(exc):
+            raise _fail(
+                f"{where} is an encrypted OpenSSH key, which needs the 'bcrypt' package",
+                "pip install bcrypt, or convert it: ssh-keygen -p -m PKCS8 -f <file>",
+            ) from None
+        raise _fail(
+            f"{where} could not be loaded ({type(exc).__name__})",
+            "use an RSA or Ed25519 private key in PEM/DER/OpenSSH format",
+        ) from None
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key, KeyType.RSA
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key, KeyType.ED25519
+    raise _fail(
+        f"{where} is a {type(key).__name__.lstrip('_')}, which Binance does not accept",
+        "use an Ed25519 (recommended) or RSA private key",
+    )
+
+
+def _make_asymmetric_signer(key: Any, key_type: str) -> Callable[[bytes], str]:
+    if key_type == KeyType.RSA:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        pad, algo = padding.PKCS1v15(), hashes.SHA256()
+
+        def sign_rsa(payload: bytes) -> str:
+            return quote(base64.b64encode(key.sign(payload, pad, algo)).decode(), safe="")
+
+        return sign_rsa
+
+    def sign_ed25519(payload: bytes) -> str:
+        return quote(base64.b64encode(key.sign(payload)).decode(), safe="")
+
+    return sign_ed25519
