@@ -35,7 +35,10 @@ async def test_my_bot_sees_its_fill(
             {"symbol": "BTCUSD_PERP", "side": "BUY", "type": "MARKET", "quantity": "1"},
         )
         assert isinstance(await anext(messages), OrderTradeUpdate)
-        await sim.advance(25 * 3600)
+        await sim.advance(2 * 3600)  # two simulated hours: keepalives, pings
+        # a key lives 60 minutes: it is still there only because the stream kept it alive
+        assert sim.listen_key() is not None
+        assert stream.stats.keepalive.failures == 0
     assert sim.listen_key() is None, "closing the stream deleted its key"
 
 
