@@ -36,7 +36,9 @@ _EXPORTS: dict[str, str] = {
     "SystemClock": "clock",
     "decode_event": "events",
     "UserDataStream": "stream",
+    "StreamOptions": "stream",
     "AccountMirror": "mirror",
+    "MirrorOptions": "mirror",
 }
 
 __all__ = [
@@ -57,7 +59,9 @@ __all__ = [
     "Configuration",
     "ManualClock",
     "MarketDataApi",
+    "MirrorOptions",
     "OpenApiException",
+    "StreamOptions",
     "SystemClock",
     "TradeApi",
     "UserDataStream",
@@ -99,8 +103,8 @@ if TYPE_CHECKING:
         ApiValueError,
         OpenApiException,
     )
-    from .mirror import AccountMirror
+    from .mirror import AccountMirror, MirrorOptions
     from .models.api_error import APIError
     from .models.cmfutures_create_listen_key_v1_resp import CmfuturesCreateListenKeyV1Resp
     from .signing import BinanceAuth
-    from .stream import UserDataStream
+    from .stream import StreamOptions, UserDataStream
