@@ -1,0 +1,559 @@
+"""``AccountMirror``: the asyncio driver of :class:`~.core.MirrorState`.
+
+It owns a :class:`~binance.derivatives.cmfutures.UserDataStream` and (unless one is given) an
+:class:`~binance.derivatives.cmfutures.AsyncApiClient`. One task consumes the stream and feeds
+the state; another takes REST snapshots when the state needs one. Both run on one event loop,
+so the state is only ever touched by one of them at a time; readers get immutable views.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from ..clock import Clock, SystemClock
+from ..events import ListenKeyRenewed, StreamConnected, StreamDisconnected, StreamGap
+from .core import MirrorState, Snapshot
+from .options import MirrorOptions, retry_delay
+from .views import (
+    AccountView,
+    BalanceView,
+    ChangeKind,
+    MirrorChange,
+    OrderView,
+    PositionKey,
+    PositionView,
+    ResyncReport,
+)
+
+if TYPE_CHECKING:
+    from ..async_api_client import AsyncApiClient
+    from ..configuration import Configuration
+
+__all__ = ["AccountMirror", "ChangeSubscription", "MirrorClosed"]
+
+logger = logging.getLogger("binance.derivatives.cmfutures.mirror")
+
+SnapshotSource = Callable[[], Awaitable[Snapshot]]
+
+
+class MirrorClosed(RuntimeError):
+    """The mirror was closed: no more changes will come."""
+
+
+class ChangeSubscription:
+    """An async iterator over the changes published after it was created.
+
+    Bounded: when more than ``MirrorOptions.max_change_queue`` changes wait undelivered, the
+    newest are dropped and one ``lagged`` change (``key`` = how many were dropped) takes their
+    place. Ends when the mirror closes; raises the mirror's error if the mirror failed.
+    """
+
+    def __init__(self, mirror: AccountMirror, maxsize: int) -> None:
+        self._mirror = mirror
+        self._queue: deque[MirrorChange] = deque()
+        self._maxsize = maxsize
+        self._dropped = 0
+        self._wakeup = asyncio.Event()
+        self._closed = False
+
+    def _push(self, change: MirrorChange) -> None:
+        if len(self._queue) >= self._maxsize:
+            self._dropped += 1
+        else:
+            if self._dropped:
+                self._queue.append(self._lagged(change.at))
+            self._queue.append(change)
+        self._wakeup.set()
+
+    def _lagged(self, at: float) -> MirrorChange:
+        dropped, self._dropped = self._dropped, 0
+        return MirrorChange(kind=ChangeKind.LAGGED, key=dropped, at=at)
+
+    def _end(self) -> None:
+        self._closed = True
+        self._wakeup.set()
+
+    def close(self) -> None:
+        """Stop receiving changes (idempotent)."""
+        self._mirror._subscribers.discard(self)
+        self._end()
+
+    def __aiter__(self) -> ChangeSubscription:
+        return self
+
+    async def __anext__(self) -> MirrorChange:
+        while True:
+            if self._queue:
+                return self._queue.popleft()
+            if self._dropped:
+                return self._lagged(self._mirror._clock.time())
+            if self._closed:
+                if self._mirror._failure is not None:
+                    raise self._mirror._failure
+                raise StopAsyncIteration
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    async def aclose(self) -> None:
+        self.close()
+
+
+class AccountMirror:
+    """An always-correct, immutable view of a COIN-M account: balances, positions, open orders.
+
+    ::
+
+        async with AccountMirror(configuration) as mirror:
+            await mirror.wait_for(lambda m: not m.stale, timeout=10)
+            print(mirror.balances["BTC"].wallet_balance)
+            async for change in mirror.changes():
+                ...
+
+    On entry the mirror opens its :class:`~binance.derivatives.cmfutures.UserDataStream`. Once
+    the stream is connected it takes a REST snapshot (``/dapi/v1/account``,
+    ``/dapi/v1/positionRisk``, ``/dapi/v1/openOrders``), with the events received meanwhile
+    buffered and then merged on top of it. After every ``StreamGap`` it does the same again and
+    reports what the stream had missed (:attr:`last_resync`, and ``resync`` changes). A failing
+    snapshot is retried with backoff on the mirror's clock, honouring ``Retry-After``; the
+    mirror says it is :attr:`stale` meanwhile. ``401``/``403`` answers are not retried: the
+    mirror fails and :meth:`changes` / :meth:`wait_for` raise the error.
+
+    :param configuration: used to build the REST client and the stream when they are not given.
+    :param api_client: an :class:`~binance.derivatives.cmfutures.AsyncApiClient` to use (not
+        closed by the mirror). By default one is created from ``configuration`` and closed on exit.
+    :param clock: the time source for retries, timeouts and timestamps (default: system clock).
+    :param options: :class:`~.options.MirrorOptions` (retry pace, audit interval, bounds).
+    :param stream: a ready-made stream to consume instead of creating one (the mirror enters
+        and exits it). It must yield control events (StreamConnected, StreamGap...) in band.
+    :param stream_options: passed to the created ``UserDataStream`` as ``options``.
+    :param snapshot_source: an async callable returning a :class:`~.core.Snapshot`, replacing
+        the REST snapshot (for tests and custom sources).
+    :param rng: the random source of retry jitter (seedable for reproducible tests).
+    """
+
+    def __init__(
+        self,
+        configuration: Configuration | None = None,
+        *,
+        api_client: Any = None,
+        clock: Clock | None = None,
+        options: MirrorOptions | None = None,
+        stream: Any = None,
+        stream_options: Any = None,
+        snapshot_source: SnapshotSource | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if configuration is None and api_client is None and (
+            stream is None or snapshot_source is None
+        ):
+            raise TypeError(
+                "AccountMirror needs a Configuration (AccountMirror(configuration)) or an "
+                "api_client=AsyncApiClient(...)"
+            )
+        self._configuration = configuration
+        self._api_client = api_client
+        self._owns_client = False
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._options = options if options is not None else MirrorOptions()
+        self._stream = stream
+        self._stream_options = stream_options
+        self._snapshot_source = snapshot_source
+        self._rng = rng if rng is not None else random.Random()
+        self._state = MirrorState(memory=self._options.memory)
+        self._subscribers: set[ChangeSubscription] = set()
+        self._changed: asyncio.Event | None = None
+        self._connected: asyncio.Event | None = None
+        self._live: set[int] = set()
+        self._consume_task: asyncio.Task[None] | None = None
+        self._resync_task: asyncio.Task[None] | None = None
+        self._audit_task: asyncio.Task[None] | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._failure: BaseException | None = None
+        self._closed = False
+        self._started = False
+        self._resync_waiters: list[asyncio.Future[ResyncReport]] = []
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def view(self) -> AccountView:
+        """The whole account at one instant (balances, positions, orders, leverage, stale)."""
+        return self._state.view
+
+    @property
+    def balances(self) -> Mapping[str, BalanceView]:
+        """asset -> :class:`BalanceView` (read-only; replaced, never modified)."""
+        return self._state.view.balances
+
+    @property
+    def positions(self) -> Mapping[PositionKey, PositionView]:
+        """``(symbol, position_side)`` -> :class:`PositionView`, flat rows included."""
+        return self._state.view.positions
+
+    @property
+    def open_orders(self) -> Mapping[int, OrderView]:
+        """order id -> :class:`OrderView`, for orders not in a terminal status."""
+        return self._state.view.open_orders
+
+    @property
+    def leverage(self) -> Mapping[str, int]:
+        """symbol -> leverage, for every symbol whose leverage is known."""
+        return self._state.view.leverage
+
+    @property
+    def stale(self) -> bool:
+        """True until the first snapshot, after a stream gap until the next resync succeeds,
+        and while a resync is failing."""
+        return self._state.view.stale
+
+    @property
+    def last_resync(self) -> ResyncReport | None:
+        """The report of the last successful resync (the first snapshot included)."""
+        return self._state.last_resync
+
+    @property
+    def stream(self) -> Any:
+        """The underlying :class:`~binance.derivatives.cmfutures.UserDataStream` (its
+        ``stats``...), or None before :meth:`start`."""
+        return self._stream
+
+    @property
+    def closed(self) -> bool:
+        """True once the mirror was closed or failed."""
+        return self._closed or self._failure is not None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> AccountMirror:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Open the stream and start mirroring. Returns at once: the mirror is :attr:`stale`
+        until the first snapshot is merged (see :meth:`wait_for`)."""
+        if self._started:
+            raise RuntimeError("AccountMirror.start() called twice")
+        self._started = True
+        self._changed = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._stack = contextlib.AsyncExitStack()
+        try:
+            if self._api_client is None and (self._snapshot_source is None or self._stream is None):
+                from ..async_api_client import AsyncApiClient as _Client
+
+                self._api_client = _Client(self._configuration, clock=self._clock)
+                self._owns_client = True
+                self._stack.push_async_callback(self._api_client.close)
+            if self._snapshot_source is None:
+                self._snapshot_source = self._rest_snapshot
+            if self._stream is None:
+                from ..stream import UserDataStream  # type: ignore[attr-defined,unused-ignore]
+
+                kwargs: dict[str, Any] = {"api_client": self._api_client, "clock": self._clock}
+                if self._stream_options is not None:
+                    kwargs["options"] = self._stream_options
+                self._stream = UserDataStream(**kwargs)
+            await self._stack.enter_async_context(self._stream)
+        except BaseException:
+            await self._stack.aclose()
+            self._closed = True
+            raise
+        self._emit(self._state.begin_resync("initial", self._clock.time(), stale=False))
+        self._consume_task = asyncio.create_task(self._consume(), name="AccountMirror.consume")
+        self._start_resync_task()
+        if self._options.resync_interval is not None:
+            self._audit_task = asyncio.create_task(self._audit(), name="AccountMirror.audit")
+
+    async def close(self) -> None:
+        """Stop mirroring: close the stream (and the REST client if the mirror created it).
+        Change subscriptions end; pending :meth:`wait_for` calls raise :class:`MirrorClosed`.
+        Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = [t for t in (self._consume_task, self._resync_task, self._audit_task) if t]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self._stack is not None:
+            await self._stack.aclose()
+        self._finish()
+
+    def _finish(self) -> None:
+        for sub in list(self._subscribers):
+            sub._end()
+        self._subscribers.clear()
+        error = self._failure or MirrorClosed("the mirror was closed")
+        for fut in self._resync_waiters:
+            if not fut.done():
+                fut.set_exception(error)
+        self._resync_waiters.clear()
+        if self._changed is not None:
+            self._changed.set()
+
+    def _fail(self, error: BaseException) -> None:
+        if self._failure is None:
+            self._failure = error
+        logger.error("account mirror failed: %s", type(error).__name__)
+        for task in (self._resync_task, self._audit_task, self._consume_task):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        self._finish()
+
+    # ------------------------------------------------------------------ stream
+
+    async def _consume(self) -> None:
+        assert self._stream is not None
+        try:
+            async for message in self._stream:
+                self._on_message(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._fail(exc)
+            return
+        if not self._closed:
+            self._fail(MirrorClosed("the user data stream ended"))
+
+    def _on_message(self, message: Any) -> None:
+        now = self._clock.time()
+        assert self._connected is not None
+        if isinstance(message, StreamConnected):
+            self._live.add(message.connection_id)
+            self._connected.set()
+        elif isinstance(message, StreamDisconnected):
+            self._live.discard(message.connection_id)
+            if not self._live:
+                # No connection at all: events are being missed from now on. (A rotation closes
+                # the old connection only after the new one is live: no resync for that.)
+                self._connected.clear()
+                self._emit(
+                    self._state.begin_resync(
+                        f"disconnected: {message.reason}", now, stale=True, cause=message
+                    )
+                )
+                self._start_resync_task(restart=True)
+        elif isinstance(message, StreamGap):
+            logger.info("stream gap (%s): resyncing", message.reason)
+            started = self._state.attempt_started_at
+            self._emit(
+                self._state.begin_resync(
+                    f"gap: {message.reason}", now, stale=True, cause=message,
+                    missed_until=message.until,
+                )
+            )
+            if started is None or self._state.attempt_started_at is None:
+                self._start_resync_task(restart=True)
+        elif isinstance(message, ListenKeyRenewed):
+            pass
+        else:
+            self._emit(self._state.apply(message, now))
+
+    # ------------------------------------------------------------------ resync
+
+    async def resync(self) -> ResyncReport:
+        """Take a snapshot now and merge it (an audit: the mirror is not marked stale unless the
+        snapshot fails). Returns its report; if a resync is already pending, waits for it.
+
+        :raises MirrorClosed: if the mirror closes first (or its error, if it failed).
+        """
+        if self.closed:
+            raise self._failure or MirrorClosed("the mirror is closed")
+        if not self._started:
+            raise RuntimeError("AccountMirror.resync() before start()")
+        future: asyncio.Future[ResyncReport] = asyncio.get_running_loop().create_future()
+        self._resync_waiters.append(future)
+        self._emit(self._state.begin_resync("manual", self._clock.time(), stale=False))
+        self._start_resync_task()
+        return await future
+
+    def _start_resync_task(self, *, restart: bool = False) -> None:
+        task = self._resync_task
+        if task is not None and not task.done():
+            if not restart:
+                return
+            task.cancel()
+        self._resync_task = asyncio.create_task(self._resync_loop(), name="AccountMirror.resync")
+
+    async def _resync_loop(self) -> None:
+        assert self._connected is not None and self._snapshot_source is not None
+        failures = 0
+        while True:
+            await self._connected.wait()
+            self._state.begin_attempt(self._clock.time())
+            try:
+                snapshot = await self._fetch(self._snapshot_source)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if _is_fatal(exc):
+                    self._fail(exc)
+                    return
+                failures += 1
+                delay = retry_delay(self._options, failures, _retry_after(exc), self._rng)
+                logger.warning(
+                    "account snapshot failed (%s, attempt %d); retrying in %.1fs",
+                    type(exc).__name__,
+                    failures,
+                    delay,
+                )
+                self._emit(self._state.fail_attempt(exc, self._clock.time()))
+                await self._clock.sleep(delay)
+                continue
+            if not self._state.attempt_active:  # voided by a gap (which also cancels us)
+                continue
+            changes = self._state.finish_resync(snapshot, self._clock.time())
+            report = self._state.last_resync
+            self._emit(changes)
+            waiters, self._resync_waiters = self._resync_waiters, []
+            for fut in waiters:
+                if not fut.done() and report is not None:
+                    fut.set_result(report)
+            return
+
+    @staticmethod
+    async def _fetch(source: SnapshotSource) -> Snapshot:
+        return await source()
+
+    async def _rest_snapshot(self) -> Snapshot:
+        from ..api.account_api import AccountApi
+        from .snapshot import build_snapshot
+
+        api: AccountApi[AsyncApiClient] = AccountApi(cast("AsyncApiClient", self._api_client))
+        account, positions, orders = await _gather_or_cancel(
+            api.cmfutures_get_account_v1(),
+            api.cmfutures_get_position_risk_v1(),
+            api.cmfutures_get_open_orders_v1(),
+        )
+        return build_snapshot(account, positions, orders)
+
+    async def _audit(self) -> None:
+        interval = self._options.resync_interval
+        assert interval is not None
+        while True:
+            await self._clock.sleep(interval)
+            last = self._state.last_resync
+            if last is not None and self._clock.time() - last.finished_at < interval:
+                continue
+            if not self._state.resync_pending:
+                self._emit(self._state.begin_resync("audit", self._clock.time(), stale=False))
+                self._start_resync_task()
+
+    # ------------------------------------------------------------------ publication
+
+    def _emit(self, changes: list[MirrorChange]) -> None:
+        before = self._state.view
+        view = self._state.publish(self._clock.time())
+        for change in changes:
+            for sub in self._subscribers:
+                sub._push(change)
+        if (changes or view is not before) and self._changed is not None:
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
+
+    def changes(self) -> ChangeSubscription:
+        """Subscribe to changes, from now on, as an async iterator of :class:`MirrorChange`.
+
+        Each change carries what changed (``kind``, ``key``, ``before``, ``after``) and its
+        ``cause``: the stream event, or the :class:`ResyncReport` of the resync that corrected
+        it. Call ``.close()`` (or break out of ``async for`` and drop it) to unsubscribe.
+        """
+        sub = ChangeSubscription(self, self._options.max_change_queue)
+        if self.closed:
+            sub._end()
+        else:
+            self._subscribers.add(sub)
+        return sub
+
+    async def wait_for(
+        self, predicate: Callable[[AccountMirror], bool], timeout: float | None = None
+    ) -> AccountView:
+        """Return once ``predicate(mirror)`` is true, re-checking after every update.
+
+        :param timeout: seconds of the mirror's clock; None waits forever.
+        :returns: the :attr:`view` for which the predicate held.
+        :raises TimeoutError: if it does not become true in time.
+        :raises MirrorClosed: if the mirror closes first (or its error, if it failed).
+        """
+        timer: asyncio.Task[None] | None = None
+        try:
+            while True:
+                if predicate(self):
+                    return self.view
+                if self.closed or self._changed is None:
+                    raise self._failure or MirrorClosed("the mirror is closed")
+                if timeout is not None and timer is None:
+                    timer = asyncio.ensure_future(self._clock.sleep(timeout))
+                changed = asyncio.ensure_future(self._changed.wait())
+                waiting: set[asyncio.Future[Any]] = {changed}
+                if timer is not None:
+                    waiting.add(timer)
+                try:
+                    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    changed.cancel()
+                if timer is not None and timer.done() and not changed.done():
+                    if predicate(self):
+                        return self.view
+                    raise TimeoutError(f"wait_for(): predicate still false after {timeout} s")
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    # ------------------------------------------------------------------ sync facade
+
+    @classmethod
+    def sync(cls, configuration: Configuration | None = None, **kwargs: Any) -> Any:
+        """A :class:`~.sync.SyncAccountMirror` running this mirror in a background thread."""
+        from .sync import SyncAccountMirror
+
+        return SyncAccountMirror(configuration, **kwargs)
+
+    def __repr__(self) -> str:
+        v = self._state.view
+        return (
+            f"<AccountMirror balances={len(v.balances)} positions={len(v.positions)} "
+            f"open_orders={len(v.open_orders)} stale={v.stale} closed={self._closed}>"
+        )
+
+
+async def _gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
+    """Run concurrently; on the first failure cancel the rest and raise it."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        return [task.result() for task in tasks]
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        for task in tasks:
+            if not task.done():
+                with contextlib.suppress(BaseException):
+                    await task
+            if not task.cancelled():
+                task.exception()  # retrieved: a second failure is not "never retrieved"
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    value = getattr(exc, "retry_after", None)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    """Credentials or permissions refused: retrying cannot help."""
+    return getattr(exc, "status", None) in (401, 403)
