@@ -219,6 +219,8 @@ async def test_demo_shows_trading_faults_recovery_and_a_matching_final_state() -
         "StreamGap",
         "listenKeyExpired",
         "ListenKeyRenewed",
+        "CANCELED/CANCELED",
+        "open orders: 1",
         "final state matches the simulator: yes",
     ):
         assert expected in out, f"{expected!r} missing from the demo output"

@@ -25,7 +25,7 @@ from typing import Any
 from .render import event_type, summary, to_text_line
 
 _STEP_PAUSE = 1.0
-_RECENT = 14
+_RECENT = 10
 
 
 def register(subparsers: Any) -> None:
@@ -82,6 +82,7 @@ class Demo:
         self.stream: Any = None
         self.trade: Any = None
         self.margin_calls = 0
+        self.last_order_id: int | None = None
 
     # ------------------------------------------------------------------ output
 
@@ -161,7 +162,10 @@ class Demo:
         steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("set BTCUSD_PERP leverage to 20x", self._leverage("BTCUSD_PERP", 20)),
             ("market buy 10 BTCUSD_PERP contracts", self._order("BTCUSD_PERP", "BUY", 10)),
-            ("rest a limit buy 5 BTCUSD_PERP 1% below mark", self._limit_below("BTCUSD_PERP", 5)),
+            (
+                "rest a limit buy 5 BTCUSD_PERP 1% below mark",
+                self._limit("BTCUSD_PERP", "BUY", 5, "0.99"),
+            ),
             ("mark price falls 1.5%: the limit order fills", self._move("BTCUSD_PERP", "-0.015")),
             ("funding: 0.01% on BTCUSD_PERP", self._funding("BTCUSD_PERP", "0.0001")),
             ("inject a dropped connection", self._fault(lambda f: f.drop_connections())),
@@ -171,6 +175,15 @@ class Demo:
             ("market buy 2500 ETHUSD_PERP contracts", self._order("ETHUSD_PERP", "BUY", 2500)),
             ("ETH mark price slides until a margin call", self._margin_call("ETHUSD_PERP")),
             ("close the ETH position", self._order("ETHUSD_PERP", "SELL", 2500)),
+            (
+                "rest a limit sell 3 BTCUSD_PERP 2% above mark",
+                self._limit("BTCUSD_PERP", "SELL", 3, "1.02"),
+            ),
+            (
+                "rest a limit buy 2 BTCUSD_PERP 3% below mark",
+                self._limit("BTCUSD_PERP", "BUY", 2, "0.97"),
+            ),
+            ("cancel that buy order", self._cancel_last("BTCUSD_PERP")),
         ]
         from ..exceptions import ApiException
 
@@ -194,18 +207,29 @@ class Demo:
 
         return action
 
-    def _limit_below(self, symbol: str, quantity: int) -> Callable[[], Awaitable[Any]]:
+    def _limit(
+        self, symbol: str, side: str, quantity: int, factor: str
+    ) -> Callable[[], Awaitable[Any]]:
         async def action() -> Any:
-            price = (self.sim.exchange.mark_price(symbol) * Decimal("0.99")).quantize(
-                Decimal("0.1")
-            )
-            return await self.trade.cmfutures_create_order_v1(
+            mark = self.sim.exchange.mark_price(symbol)
+            price = (mark * Decimal(factor)).quantize(Decimal("0.1"))
+            order = await self.trade.cmfutures_create_order_v1(
                 symbol=symbol,
-                side="BUY",
+                side=side,
                 type="LIMIT",
                 quantity=quantity,
                 price=price,
                 time_in_force="GTC",
+            )
+            self.last_order_id = order.order_id
+            return order
+
+        return action
+
+    def _cancel_last(self, symbol: str) -> Callable[[], Awaitable[Any]]:
+        async def action() -> Any:
+            return await self.trade.cmfutures_delete_order_v1(
+                symbol=symbol, order_id=self.last_order_id
             )
 
         return action
@@ -290,19 +314,22 @@ class Demo:
                 live.update(self._render())
 
     def _render(self) -> Any:
+        from rich import box
         from rich.console import Group
         from rich.table import Table
 
+        def table(title: str, *columns: str, header: bool = True) -> Table:
+            t = Table(title=title, box=box.SIMPLE_HEAD, expand=True, show_header=header)
+            for column in columns:
+                t.add_column(column, overflow="fold")
+            return t
+
         mirror = self.mirror
-        balances = Table(title="Balances", expand=True)
-        for column in ("asset", "wallet", "cross wallet"):
-            balances.add_column(column)
-        positions = Table(title="Positions", expand=True)
-        for column in ("symbol", "side", "amount", "entry", "leverage"):
-            positions.add_column(column)
-        orders = Table(title="Open orders", expand=True)
-        for column in ("id", "symbol", "side", "type", "qty", "price", "filled", "status"):
-            orders.add_column(column)
+        balances = table("Balances", "asset", "wallet", "cross wallet")
+        positions = table("Positions", "symbol", "side", "amount", "entry", "mark", "lev")
+        orders = table("Open orders", "id", "symbol", "side", "type", "qty", "price", "filled")
+        health = table("Stream health", "what", "value", header=False)
+        events = table("Recent events", "event", header=False)
         if mirror is not None:
             for b in mirror.balances.values():
                 balances.add_row(b.asset, str(b.wallet_balance), str(b.cross_wallet_balance))
@@ -312,7 +339,8 @@ class Demo:
                         p.symbol,
                         p.position_side,
                         str(p.position_amount),
-                        str(p.entry_price),
+                        str(p.entry_price.quantize(Decimal("0.01"))),
+                        str(self.sim.exchange.mark_price(p.symbol)),
                         str(p.leverage or ""),
                     )
             for o in mirror.open_orders.values():
@@ -324,27 +352,30 @@ class Demo:
                     str(o.original_quantity),
                     str(o.price),
                     str(o.executed_quantity),
-                    o.status,
                 )
-        health = Table(title="Stream health", expand=True, show_header=False)
-        health.add_column("what")
-        health.add_column("value")
         if self.stream is not None:
             s = self.stream.stats
             lag = f"{s.lag.last * 1000:.1f} ms" if s.lag.last is not None else "-"
-            health.add_row("connected", "yes" if s.connected else "NO")
-            health.add_row("mirror", "STALE (resyncing)" if mirror and mirror.stale else "exact")
+            state = "[green]connected[/green]" if s.connected else "[red]DISCONNECTED[/red]"
+            exact = "[yellow]stale, resyncing[/yellow]" if mirror and mirror.stale else "exact"
+            health.add_row("stream", state)
+            health.add_row("mirror", exact)
             health.add_row("lag", lag)
             health.add_row("events", str(s.events))
             health.add_row("reconnects / gaps", f"{s.reconnects} / {s.gaps}")
-            health.add_row("listen key", f"...{s.listen_key or '-'} ({s.key_renewals} renewals)")
-        events = Table(title="Recent events", expand=True, show_header=False)
-        events.add_column("event")
+            health.add_row("listen key", f"{s.listen_key or '-'} ({s.key_renewals} renewals)")
         for line in self.recent:
             events.add_row(line)
-        return Group(
-            f"[bold]step:[/bold] {self.step_text}", balances, positions, orders, health, events
-        )
+        top = Table.grid(expand=True)
+        top.add_column(ratio=1)
+        top.add_column(ratio=1)
+        top.add_row(balances, health)
+        middle = Table.grid(expand=True)
+        middle.add_column(ratio=1)
+        middle.add_column(ratio=1)
+        middle.add_row(positions, orders)
+        title = f"[bold]cmfutures demo[/bold]  step: {self.step_text}  (Ctrl-C to stop)"
+        return Group(title, top, middle, events)
 
 
 def compare_with_simulator(mirror: Any, state: Any) -> list[str]:
