@@ -81,7 +81,7 @@ async def test_listen_key_create_keepalive_close(sim: Simulator) -> None:
     code, out, err = await _run("listen-key", "keepalive", env=env)
     assert code == 7
     _assert_one_clean_line(err, env["BINANCE_SECRET_KEY"], env["BINANCE_API_KEY"])
-    assert "-1125" in err
+    assert "-1125" in err and "cmfutures listen-key create" in err
 
 
 async def test_host_flag_overrides_the_environment(sim: Simulator) -> None:
@@ -189,19 +189,24 @@ async def test_rejected_key_is_one_line(sim: Simulator) -> None:
 
 async def test_unreachable_host_is_one_line() -> None:
     env = _env(BINANCE_API_KEY="k", BINANCE_SECRET_KEY="s")
-    code, _, err = await _run("listen-key", "create", "--host", "http://127.0.0.1:9", env=env)
-    assert code == 5
-    _assert_one_clean_line(err)
-    assert "cannot reach" in err
+    for command in (
+        ["listen-key", "create", "--host", "http://127.0.0.1:9"],
+        ["stream", "--host", "http://127.0.0.1:9", "--stream-host", "ws://127.0.0.1:9"],
+    ):
+        code, _, err = await _run(*command, env=env)
+        assert code == 5, err
+        _assert_one_clean_line(err)
+        assert "cannot reach" in err
 
 
 async def test_rate_limited_is_one_line(sim: Simulator) -> None:
     env = _account_env(sim)
-    sim.faults.fail_next_rest(1, status=429, code=-1003)
-    code, _, err = await _run("listen-key", "create", env=env)
-    assert code == 6
-    _assert_one_clean_line(err, env["BINANCE_SECRET_KEY"])
-    assert "rate limited" in err
+    for command in (["listen-key", "create"], ["stream"]):
+        sim.faults.fail_next_rest(1, status=429, code=-1003)
+        code, _, err = await _run(*command, env=env)
+        assert code == 6, err
+        _assert_one_clean_line(err, env["BINANCE_SECRET_KEY"])
+        assert "rate limited" in err
 
 
 async def test_demo_shows_trading_faults_recovery_and_a_matching_final_state() -> None:

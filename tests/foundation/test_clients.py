@@ -569,3 +569,28 @@ def test_seed_helpers(hmac_config: Configuration, server: StubServer) -> None:
         )
         assert client.select_header_accept(["text/plain", "application/json"]) == "application/json"
         assert client.user_agent.startswith("binance-cmfutures/")
+
+
+def test_host_changes_beyond_the_pool_limit_keep_working(
+    hmac_config: Configuration, server: StubServer
+) -> None:
+    # The host is read on every call and the client caches one pool per host while urllib3
+    # keeps at most num_pools (4): switching among more hosts and back must keep working.
+    import socket
+
+    refused = []
+    for _ in range(5):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            refused.append(f"http://127.0.0.1:{sock.getsockname()[1]}")
+    hmac_config.retries = 0
+    with ApiClient(hmac_config) as client:
+        api = UserDataStreamsApi(client)
+        api.cmfutures_create_listen_key_v1()
+        for url in refused:
+            hmac_config.host = url
+            with pytest.raises(exc.NetworkException):
+                api.cmfutures_create_listen_key_v1(_request_timeout=2)
+        hmac_config.host = server.url
+        assert api.cmfutures_create_listen_key_v1().listen_key
+    assert len(server.requests) == 2

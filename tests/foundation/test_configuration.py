@@ -142,6 +142,8 @@ def test_debug_never_flips_global_state_d11() -> None:
     assert logging.getLogger("binance.derivatives.cmfutures").level == logging.DEBUG
     Configuration(debug=False)
     assert http.client.HTTPConnection.debuglevel == before
+    # False hands the level back to the application's logging set-up (no WARNING floor)
+    assert logging.getLogger("binance.derivatives.cmfutures").level == logging.NOTSET
 
 
 def test_repr_and_report_hide_secrets() -> None:
@@ -157,3 +159,31 @@ def test_deepcopy_keeps_auth_and_loggers() -> None:
     cfg = Configuration(host="http://x", auth=auth)
     clone = copy.deepcopy(cfg)
     assert clone.auth is auth and clone.logger is cfg.logger and clone.host == "http://x"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "env", "named"),
+    [
+        ({"host": "dapi.binance.com"}, {}, "host"),
+        ({"stream_host": "https://dstream.binance.com"}, {}, "stream_host"),
+        ({}, {"BINANCE_CMFUTURES_HOST": "127.0.0.1:8080"}, "BINANCE_CMFUTURES_HOST"),
+        ({}, {"BINANCE_CMFUTURES_STREAM_HOST": "dstream"}, "BINANCE_CMFUTURES_STREAM_HOST"),
+    ],
+)
+def test_hosts_without_a_scheme_are_rejected_up_front(
+    monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, str], env: dict[str, str], named: str
+) -> None:
+    for name in ("BINANCE_CMFUTURES_HOST", "BINANCE_CMFUTURES_STREAM_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ApiValueError, match=rf"^{named} must be a URL starting with .*Fix:"):
+        Configuration(**kwargs)
+
+
+def test_host_setter_checks_the_scheme() -> None:
+    config = Configuration()
+    with pytest.raises(ApiValueError, match="host must be a URL"):
+        config.host = "localhost:8080"
+    config.host = "http://127.0.0.1:8080"
+    assert config.host == "http://127.0.0.1:8080"

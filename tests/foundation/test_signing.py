@@ -239,3 +239,13 @@ def test_secrets_never_shown(keys: Keys, caplog: pytest.LogCaptureFixture) -> No
     for text in texts:
         for needle in (secret, api_key, "wrong-passphrase", pem[40:80]):
             assert needle not in text
+
+
+def test_every_wrong_passphrase_is_reported_as_such(keys: Keys) -> None:
+    # About 1 wrong passphrase in 256 passes the padding check and decrypts to garbage; it
+    # must still be reported as a wrong passphrase, not as an unreadable key.
+    pem = keys.pem(keys.ed, "pkcs8", PASSPHRASE)
+    for n in range(2000):
+        with pytest.raises(KeyLoadError, match="passphrase does not decrypt") as info:
+            BinanceAuth(api_key="k", private_key_pem=pem, passphrase=f"wrong-{n}")
+        assert f"wrong-{n}" not in str(info.value)

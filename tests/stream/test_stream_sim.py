@@ -410,6 +410,13 @@ def test_constructor_errors() -> None:
         UserDataStream(Configuration(), ping_intervall=1)
     with pytest.raises(ValueError, match="ping_timeout"):
         UserDataStream(Configuration(), ping_timeout=0)
+    # no API key: a clear error now, not an endless "listen key creation failed" retry loop
+    from binance.derivatives.cmfutures.exceptions import MissingAuthError
+
+    with pytest.raises(MissingAuthError, match=r"Configuration\.auth is None\. Fix:"):
+        UserDataStream(Configuration())
+    with pytest.raises(MissingAuthError):
+        UserDataStream.sync(Configuration())
 
 
 async def test_secrets_and_listen_keys_never_reach_the_logs(

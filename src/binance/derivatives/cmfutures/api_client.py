@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode
 
-from ._http.flow import MODE_DATA, RequestCore, call_flow, run_sync, sync_time_flow
-from ._http.ratelimit import RateLimits
-from ._http.request import USER_AGENT, CallOptions, Endpoint
+from ._http.client_base import ClientBase
+from ._http.flow import MODE_DATA, call_flow, run_sync, sync_time_flow
+from ._http.request import CallOptions, Endpoint
 from .api_response import ApiResponse
 from .configuration import Configuration
 from .exceptions import ApiException, ApiValueError
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["ApiClient"]
 
 
-class ApiClient:
+class ApiClient(ClientBase):
     """Synchronous REST client.
 
     :param configuration: defaults to ``Configuration.get_default()`` (a copy).
@@ -65,24 +65,9 @@ class ApiClient:
         *,
         clock: Clock | None = None,
     ) -> None:
-        if configuration is None:
-            configuration = Configuration.get_default()
-        self.configuration = configuration
-        if clock is None:
-            from .clock import SystemClock
-
-            clock = SystemClock()
-        self.clock = clock
-        self.default_headers: dict[str, str] = {"User-Agent": USER_AGENT}
-        if header_name is not None:
-            self.default_headers[header_name] = header_value or ""
-        self.cookie = cookie
-        if cookie:
-            self.default_headers["Cookie"] = cookie
-        self.rest_client = RESTClientObject(configuration)
-        self._core = RequestCore(configuration, self.default_headers, clock)
+        super().__init__(configuration, header_name, header_value, cookie, clock=clock)
+        self.rest_client = RESTClientObject(self.configuration)
         self._sleep = time.sleep
-        self.closed = False
 
     # ------------------------------------------------------------------ life cycle
 
@@ -110,42 +95,6 @@ class ApiClient:
         cls._default = default
 
     # ------------------------------------------------------------------ state
-
-    @property
-    def user_agent(self) -> str:
-        return self.default_headers["User-Agent"]
-
-    @user_agent.setter
-    def user_agent(self, value: str) -> None:
-        self.default_headers["User-Agent"] = value
-
-    def set_default_header(self, header_name: str, header_value: str) -> None:
-        self.default_headers[header_name] = header_value
-
-    @property
-    def rate_limits(self) -> RateLimits:
-        """Counters from the ``X-MBX-USED-WEIGHT-*``/``X-MBX-ORDER-COUNT-*`` headers of the
-        latest responses."""
-        return self._core.rate_limits
-
-    @property
-    def used_weight(self) -> dict[str, int]:
-        """IP weight used per interval as of the last response, e.g. ``{"1M": 7}``."""
-        return self._core.rate_limits.used_weight
-
-    @property
-    def order_count(self) -> dict[str, int]:
-        """Account order counts per interval as of the last order response."""
-        return self._core.rate_limits.order_count
-
-    @property
-    def time_offset_ms(self) -> int:
-        """Server time minus local (clock) time in ms, used for ``timestamp``."""
-        return self._core.time_offset_ms
-
-    @time_offset_ms.setter
-    def time_offset_ms(self, value: int) -> None:
-        self._core.time_offset_ms = int(value)
 
     def sync_time(self) -> int:
         """Measure the server-time offset now (``GET /dapi/v1/time``) and return it (ms)."""

@@ -21,18 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from ._http.client_base import ClientBase
 from ._http.flow import (
     MODE_DATA,
     Action,
     Outcome,
     RawResponse,
-    RequestCore,
     Sleep,
     call_flow,
     sync_time_flow,
 )
-from ._http.ratelimit import RateLimits
-from ._http.request import USER_AGENT, CallOptions, Endpoint, PreparedRequest
+from ._http.request import CallOptions, Endpoint, PreparedRequest
 from .configuration import Configuration
 from .exceptions import NetworkException
 
@@ -65,7 +64,7 @@ def network_error(error: BaseException) -> NetworkException:
     return NetworkException("other", f"{type(error).__name__}: {str(error)[:300]}")
 
 
-class AsyncApiClient:
+class AsyncApiClient(ClientBase):
     """Asynchronous REST client; same constructor and attributes as
     :class:`~.api_client.ApiClient` (``clock`` keyword-only)."""
 
@@ -78,25 +77,10 @@ class AsyncApiClient:
         *,
         clock: Clock | None = None,
     ) -> None:
-        if configuration is None:
-            configuration = Configuration.get_default()
-        self.configuration = configuration
-        if clock is None:
-            from .clock import SystemClock
-
-            clock = SystemClock()
-        self.clock = clock
-        self.default_headers: dict[str, str] = {"User-Agent": USER_AGENT}
-        if header_name is not None:
-            self.default_headers[header_name] = header_value or ""
-        self.cookie = cookie
-        if cookie:
-            self.default_headers["Cookie"] = cookie
-        self._core = RequestCore(configuration, self.default_headers, clock)
+        super().__init__(configuration, header_name, header_value, cookie, clock=clock)
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[Any, aiohttp.ClientTimeout] = {}
         self._ssl: ssl.SSLContext | bool = True
-        self.closed = False
 
     # ------------------------------------------------------------------ life cycle
 
@@ -137,38 +121,6 @@ class AsyncApiClient:
         return self._session
 
     # ------------------------------------------------------------------ state
-
-    @property
-    def user_agent(self) -> str:
-        return self.default_headers["User-Agent"]
-
-    @user_agent.setter
-    def user_agent(self, value: str) -> None:
-        self.default_headers["User-Agent"] = value
-
-    def set_default_header(self, header_name: str, header_value: str) -> None:
-        self.default_headers[header_name] = header_value
-
-    @property
-    def rate_limits(self) -> RateLimits:
-        """See :attr:`.ApiClient.rate_limits`."""
-        return self._core.rate_limits
-
-    @property
-    def used_weight(self) -> dict[str, int]:
-        return self._core.rate_limits.used_weight
-
-    @property
-    def order_count(self) -> dict[str, int]:
-        return self._core.rate_limits.order_count
-
-    @property
-    def time_offset_ms(self) -> int:
-        return self._core.time_offset_ms
-
-    @time_offset_ms.setter
-    def time_offset_ms(self, value: int) -> None:
-        self._core.time_offset_ms = int(value)
 
     async def sync_time(self) -> int:
         """Measure the server-time offset now (``GET /dapi/v1/time``) and return it (ms)."""

@@ -68,6 +68,26 @@ def _check_timeout(value: Any, name: str) -> tuple[float, float]:
     return float(pair[0]), float(pair[1])
 
 
+_HTTP_SCHEMES = ("http://", "https://")
+_WS_SCHEMES = ("ws://", "wss://")
+
+
+def _checked_url(value: Any, name: str, schemes: tuple[str, ...], example: str) -> Any:
+    """``value`` unchanged if it is None or a URL with one of ``schemes``; else ApiValueError.
+
+    A scheme-less host such as ``"dapi.binance.com"`` would otherwise fail only at the first
+    call, differently in the sync and async clients.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.lower().startswith(schemes):
+        raise ApiValueError(
+            f"{name} must be a URL starting with {' or '.join(schemes)}, got {value!r}. "
+            f"Fix: give the full base URL, e.g. {example!r}"
+        )
+    return value
+
+
 class Configuration:
     """Settings for :class:`~.api_client.ApiClient` and :class:`~.async_api_client.AsyncApiClient`.
 
@@ -91,7 +111,9 @@ class Configuration:
     :param recv_window: ``recvWindow`` sent with SIGNED requests, in ms (1..60000, default 5000).
     :param retry_backoff: the first retry waits this many seconds, doubling each time (capped at
         8 s). Default 0.25.
-    :raises ApiValueError: on an out-of-range timeout, recv_window or retries.
+    :raises ApiValueError: on an out-of-range timeout, recv_window or retries, or a host
+        (argument or environment variable) that is not an http(s):// URL, or a stream host
+        that is not a ws(s):// URL.
     """
 
     _default: ClassVar[Configuration | None] = None
@@ -120,18 +142,25 @@ class Configuration:
                 f"auth must be a BinanceAuth, got {type(auth).__name__}; "
                 "use BinanceAuth(api_key=..., secret_key=...)"
             )
-        self._env_host = os.environ.get(HOST_ENV) or None
+        self._env_host = _checked_url(
+            os.environ.get(HOST_ENV) or None, HOST_ENV, _HTTP_SCHEMES, DEFAULT_HOST
+        )
         if host is None:
             self.server_index: int | None = 0 if server_index is None else server_index
             self._base_path = self._env_host or DEFAULT_HOST
         else:
             self.server_index = None
-            self._base_path = host
+            self._base_path = _checked_url(host, "host", _HTTP_SCHEMES, DEFAULT_HOST)
         self.server_variables = server_variables or {}
         self.server_operation_index = server_operation_index or {}
         self.server_operation_variables = server_operation_variables or {}
         self.ignore_operation_servers = ignore_operation_servers
-        self.stream_host = stream_host or os.environ.get(STREAM_HOST_ENV) or DEFAULT_STREAM_HOST
+        self.stream_host: str = _checked_url(
+            stream_host or os.environ.get(STREAM_HOST_ENV) or DEFAULT_STREAM_HOST,
+            "stream_host" if stream_host else STREAM_HOST_ENV,
+            _WS_SCHEMES,
+            DEFAULT_STREAM_HOST,
+        )
         self.auth = auth
         self.ssl_ca_cert = ssl_ca_cert
         self.ca_cert_data = ca_cert_data
@@ -251,7 +280,7 @@ class Configuration:
 
     @host.setter
     def host(self, value: str) -> None:
-        self._base_path = value
+        self._base_path = _checked_url(value, "host", _HTTP_SCHEMES, DEFAULT_HOST)
         self.server_index = None
 
     def get_host_settings(self) -> list[HostSetting]:
@@ -338,14 +367,18 @@ class Configuration:
 
     @property
     def debug(self) -> bool:
-        """DEBUG level for this package's logger. Never changes process-global HTTP state."""
+        """DEBUG level for this package's logger. Never changes process-global HTTP state.
+
+        Setting it to False resets the logger's own level (``NOTSET``: the level is inherited
+        from the application's logging set-up again); it never silences the package below
+        what the application configured."""
         return self._debug
 
     @debug.setter
     def debug(self, value: bool) -> None:
         self._debug = bool(value)
         logger = self.logger["package_logger"]
-        logger.setLevel(logging.DEBUG if value else logging.WARNING)
+        logger.setLevel(logging.DEBUG if value else logging.NOTSET)
 
     @property
     def logger_format(self) -> str:

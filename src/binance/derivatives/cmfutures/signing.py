@@ -246,7 +246,12 @@ def _load_private_key(data: bytes, passphrase: str | bytes | None, where: str) -
         raise
     except ValueError as exc:
         text = str(exc).lower()
-        if password is not None and ("decrypt" in text or "password" in text):
+        # A wrong passphrase usually fails the padding check ("bad decrypt"), but now and
+        # then it decrypts to garbage that fails later as a parse error: decide by whether
+        # the data is encrypted at all, not by the message.
+        if password is not None and (
+            "decrypt" in text or "password" in text or _is_encrypted(load)
+        ):
             raise _fail(
                 f"the passphrase does not decrypt {where}", "pass the correct passphrase="
             ) from None
@@ -272,6 +277,17 @@ def _load_private_key(data: bytes, passphrase: str | bytes | None, where: str) -
         f"{where} is a {type(key).__name__.lstrip('_')}, which Binance does not accept",
         "use an Ed25519 (recommended) or RSA private key",
     )
+
+
+def _is_encrypted(load: Callable[[bytes | None], Any]) -> bool:
+    """True if ``load(None)`` says a password is needed."""
+    try:
+        load(None)
+    except TypeError as exc:
+        return "encrypted" in str(exc).lower()
+    except Exception:
+        return False
+    return False
 
 
 def _make_asymmetric_signer(key: Any, key_type: str) -> Callable[[bytes], str]:

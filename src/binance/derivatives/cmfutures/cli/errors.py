@@ -44,6 +44,8 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
             )
         msg = getattr(exc, "msg", None)
         detail = f"{code} {msg}" if code is not None else _first_line(exc)
+        if code == exceptions.BinanceCode.INVALID_LISTEN_KEY:
+            detail += " (the account has no active listen key: `cmfutures listen-key create`)"
         return f"the server answered HTTP {exc.status}: {detail}", EXIT_API
     if isinstance(exc, ValueError | OSError):
         # key loading errors (KeyLoadError is a ValueError), unreadable files

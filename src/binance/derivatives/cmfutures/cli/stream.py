@@ -44,11 +44,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _stream(config: Any, *, json_lines: bool, duration: float | None) -> None:
+    from ..api.user_data_streams_api import UserDataStreamsApi
+    from ..async_api_client import AsyncApiClient
     from ..clock import SystemClock
     from ..stream import UserDataStream
 
     clock = SystemClock()
-    async with UserDataStream(config) as stream:
+    async with AsyncApiClient(config, clock=clock) as client:
+        # Preflight: the stream itself rides out network errors forever (right for a long-lived
+        # consumer), so an unreachable host or a rate limit at start-up would otherwise hang
+        # silently. POST returns the account's active key, so the stream reuses this one.
+        await UserDataStreamsApi(client).cmfutures_create_listen_key_v1()
+        await _pump(UserDataStream(api_client=client, clock=clock), clock, json_lines, duration)
+
+
+async def _pump(stream: Any, clock: Any, json_lines: bool, duration: float | None) -> None:
+    async with stream:
 
         async def pump() -> None:
             async for message in stream:

@@ -89,6 +89,8 @@ class UserDataStream:
         ``UserDataStream(cfg, ping_interval=30)``.
     :param rng: random source for the reconnect jitter (seed it for reproducible tests).
     :raises TypeError: for an unknown option name, or neither configuration nor api_client.
+    :raises ~binance.derivatives.cmfutures.exceptions.MissingAuthError: (a ``ValueError``)
+        if the configuration has no ``auth``.
     :raises ValueError: for an out-of-range option.
 
     Iteration ends after :meth:`close`. If the stream stops for good (the API key is rejected),
@@ -115,6 +117,15 @@ class UserDataStream:
         opts = options if options is not None else StreamOptions()
         if option_overrides:
             opts = opts.replace(**option_overrides)
+        if configuration.auth is None:
+            # every listen-key call needs the API key: fail now, not in an endless retry loop
+            from ..exceptions import MissingAuthError
+
+            raise MissingAuthError(
+                "UserDataStream needs an API key but Configuration.auth is None. Fix: "
+                "Configuration(auth=BinanceAuth(api_key=..., secret_key=... or "
+                "private_key_path=...)), or Configuration.from_env()"
+            )
         self._configuration = configuration
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._api_client = api_client
