@@ -34,6 +34,8 @@ from .views import (
 if TYPE_CHECKING:
     from ..async_api_client import AsyncApiClient
     from ..configuration import Configuration
+    from ..stream import StreamOptions
+    from .sync import SyncAccountMirror
 
 __all__ = ["AccountMirror", "ChangeSubscription", "MirrorClosed"]
 
@@ -141,11 +143,11 @@ class AccountMirror:
         self,
         configuration: Configuration | None = None,
         *,
-        api_client: Any = None,
+        api_client: AsyncApiClient | None = None,
         clock: Clock | None = None,
         options: MirrorOptions | None = None,
         stream: Any = None,
-        stream_options: Any = None,
+        stream_options: StreamOptions | None = None,
         snapshot_source: SnapshotSource | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -256,7 +258,7 @@ class AccountMirror:
             if self._snapshot_source is None:
                 self._snapshot_source = self._rest_snapshot
             if self._stream is None:
-                from ..stream import UserDataStream  # type: ignore[attr-defined,unused-ignore]
+                from ..stream import UserDataStream
 
                 kwargs: dict[str, Any] = {"api_client": self._api_client, "clock": self._clock}
                 if self._stream_options is not None:
@@ -514,7 +516,7 @@ class AccountMirror:
     # ------------------------------------------------------------------ sync facade
 
     @classmethod
-    def sync(cls, configuration: Configuration | None = None, **kwargs: Any) -> Any:
+    def sync(cls, configuration: Configuration | None = None, **kwargs: Any) -> SyncAccountMirror:
         """A :class:`~.sync.SyncAccountMirror` running this mirror in a background thread."""
         from .sync import SyncAccountMirror
 
