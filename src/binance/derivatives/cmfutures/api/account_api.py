@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .._http.flow import MODE_DATA, MODE_HTTP_INFO, MODE_RAW
 from .._http.request import (
@@ -15,6 +15,7 @@ from .._http.request import (
     make_params,
 )
 from ..models.account import AccountInformation, Balance, Order, PositionRisk
+from ._base import _C, ApiBase
 
 if TYPE_CHECKING:
     import aiohttp
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AccountApi"]
 
-_C = TypeVar("_C", "ApiClient", "AsyncApiClient")
-
 _ACCOUNT = Endpoint("GET", "/dapi/v1/account", Security.SIGNED, AccountInformation, lax=True)
 _BALANCE = Endpoint("GET", "/dapi/v1/balance", Security.SIGNED, list[Balance], lax=True)
 _POSITION_RISK = Endpoint(
@@ -36,32 +35,13 @@ _POSITION_RISK = Endpoint(
 _OPEN_ORDERS = Endpoint("GET", "/dapi/v1/openOrders", Security.SIGNED, list[Order], lax=True)
 
 
-class AccountApi(Generic[_C]):
+class AccountApi(ApiBase[_C]):
     """Account, balance, position and open-order snapshots (SIGNED; ``timestamp``,
     ``recvWindow`` and ``signature`` are added by the client).
 
-    Works with both clients: with an :class:`~..api_client.ApiClient` each method returns its
-    result; with an :class:`~..async_api_client.AsyncApiClient` it returns an awaitable of the
-    same result. Every method takes the seed's keyword options: ``_request_timeout`` (seconds
-    or a ``(connect, read)`` pair; default: ``Configuration.timeout``), ``_request_auth`` (a
-    :class:`~..signing.BinanceAuth` for this call, or the seed's dict forms), ``_content_type``
-    (used only when the request has a body), ``_headers`` (override the client's default
-    headers), ``_host_index`` (only 0 exists; anything else raises ``ApiValueError``).
-    Failures raise :class:`~..exceptions.ApiException` subclasses.
+    Results or awaitables depending on the client, and the seed's keyword options on every
+    method: see :class:`~._base.ApiBase`.
     """
-
-    @overload
-    def __init__(self: AccountApi[ApiClient], api_client: None = None) -> None: ...
-
-    @overload
-    def __init__(self, api_client: _C) -> None: ...
-
-    def __init__(self, api_client: Any = None) -> None:
-        if api_client is None:
-            from ..api_client import ApiClient
-
-            api_client = ApiClient.get_default()
-        self.api_client: _C = api_client
 
     @overload
     def cmfutures_get_account_v1(

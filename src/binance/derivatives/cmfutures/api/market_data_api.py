@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .._http.flow import MODE_DATA, MODE_HTTP_INFO, MODE_RAW
 from .._http.request import (
@@ -14,6 +14,7 @@ from .._http.request import (
     Security,
 )
 from ..models.account import ServerTime
+from ._base import _C, ApiBase
 
 if TYPE_CHECKING:
     import aiohttp
@@ -25,37 +26,16 @@ if TYPE_CHECKING:
 
 __all__ = ["MarketDataApi"]
 
-_C = TypeVar("_C", "ApiClient", "AsyncApiClient")
-
 _TIME = Endpoint("GET", "/dapi/v1/time", Security.NONE, ServerTime)
 _EXCHANGE_INFO = Endpoint("GET", "/dapi/v1/exchangeInfo", Security.NONE)
 
 
-class MarketDataApi(Generic[_C]):
+class MarketDataApi(ApiBase[_C]):
     """Public (security NONE) endpoints: no API key is sent.
 
-    Works with both clients: with an :class:`~..api_client.ApiClient` each method returns its
-    result; with an :class:`~..async_api_client.AsyncApiClient` it returns an awaitable of the
-    same result. Every method takes the seed's keyword options: ``_request_timeout`` (seconds
-    or a ``(connect, read)`` pair; default: ``Configuration.timeout``), ``_request_auth`` (a
-    :class:`~..signing.BinanceAuth` for this call, or the seed's dict forms), ``_content_type``
-    (used only when the request has a body), ``_headers`` (override the client's default
-    headers), ``_host_index`` (only 0 exists; anything else raises ``ApiValueError``).
-    Failures raise :class:`~..exceptions.ApiException` subclasses.
+    Results or awaitables depending on the client, and the seed's keyword options on every
+    method: see :class:`~._base.ApiBase`.
     """
-
-    @overload
-    def __init__(self: MarketDataApi[ApiClient], api_client: None = None) -> None: ...
-
-    @overload
-    def __init__(self, api_client: _C) -> None: ...
-
-    def __init__(self, api_client: Any = None) -> None:
-        if api_client is None:
-            from ..api_client import ApiClient
-
-            api_client = ApiClient.get_default()
-        self.api_client: _C = api_client
 
     @overload
     def cmfutures_get_time_v1(

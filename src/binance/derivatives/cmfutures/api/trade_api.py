@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .._http.flow import MODE_DATA, MODE_HTTP_INFO, MODE_RAW
 from .._http.request import (
@@ -21,6 +21,7 @@ from .._http.request import (
     make_params,
 )
 from ..models.account import LeverageChange, Order
+from ._base import _C, ApiBase
 
 if TYPE_CHECKING:
     import aiohttp
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["TradeApi"]
 
-_C = TypeVar("_C", "ApiClient", "AsyncApiClient")
-
 _NEW_ORDER = Endpoint("POST", "/dapi/v1/order", Security.SIGNED, Order, form_body=True, lax=True)
 _CANCEL_ORDER = Endpoint("DELETE", "/dapi/v1/order", Security.SIGNED, Order, lax=True)
 _LEVERAGE = Endpoint(
@@ -41,31 +40,12 @@ _LEVERAGE = Endpoint(
 )
 
 
-class TradeApi(Generic[_C]):
+class TradeApi(ApiBase[_C]):
     """Orders and leverage.
 
-    Works with both clients: with an :class:`~..api_client.ApiClient` each method returns its
-    result; with an :class:`~..async_api_client.AsyncApiClient` it returns an awaitable of the
-    same result. Every method takes the seed's keyword options: ``_request_timeout`` (seconds
-    or a ``(connect, read)`` pair; default: ``Configuration.timeout``), ``_request_auth`` (a
-    :class:`~..signing.BinanceAuth` for this call, or the seed's dict forms), ``_content_type``
-    (used only when the request has a body), ``_headers`` (override the client's default
-    headers), ``_host_index`` (only 0 exists; anything else raises ``ApiValueError``).
-    Failures raise :class:`~..exceptions.ApiException` subclasses.
+    Results or awaitables depending on the client, and the seed's keyword options on every
+    method: see :class:`~._base.ApiBase`.
     """
-
-    @overload
-    def __init__(self: TradeApi[ApiClient], api_client: None = None) -> None: ...
-
-    @overload
-    def __init__(self, api_client: _C) -> None: ...
-
-    def __init__(self, api_client: Any = None) -> None:
-        if api_client is None:
-            from ..api_client import ApiClient
-
-            api_client = ApiClient.get_default()
-        self.api_client: _C = api_client
 
     @overload
     def cmfutures_create_order_v1(
