@@ -104,34 +104,26 @@ class ApiTypeError(OpenApiException, TypeError):
         super().__init__(msg)
 
 
-class ApiValueError(OpenApiException, ValueError):
+class _ItemPathError(OpenApiException):
+    """An error about one item of a nested argument: the message names where it is."""
+
+    def __init__(self, msg: str, path_to_item: Sequence[Any] | None = None) -> None:
+        self.path_to_item = path_to_item
+        if path_to_item:
+            msg = f"{msg} at {_render_path(path_to_item)}"
+        super().__init__(msg)
+
+
+class ApiValueError(_ItemPathError, ValueError):
     """An argument has a bad value."""
 
-    def __init__(self, msg: str, path_to_item: Sequence[Any] | None = None) -> None:
-        self.path_to_item = path_to_item
-        if path_to_item:
-            msg = f"{msg} at {_render_path(path_to_item)}"
-        super().__init__(msg)
 
-
-class ApiAttributeError(OpenApiException, AttributeError):
+class ApiAttributeError(_ItemPathError, AttributeError):
     """A missing attribute (seed compatibility)."""
 
-    def __init__(self, msg: str, path_to_item: Sequence[Any] | None = None) -> None:
-        self.path_to_item = path_to_item
-        if path_to_item:
-            msg = f"{msg} at {_render_path(path_to_item)}"
-        super().__init__(msg)
 
-
-class ApiKeyError(OpenApiException, KeyError):
+class ApiKeyError(_ItemPathError, KeyError):
     """A missing key (seed compatibility)."""
-
-    def __init__(self, msg: str, path_to_item: Sequence[Any] | None = None) -> None:
-        self.path_to_item = path_to_item
-        if path_to_item:
-            msg = f"{msg} at {_render_path(path_to_item)}"
-        super().__init__(msg)
 
 
 class MissingAuthError(ApiValueError):
