@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-from decimal import Decimal
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import pytest

@@ -81,7 +81,7 @@ async def test_mirror_fed_by_the_pool_equals_the_simulator(pool_harness: Any) ->
     from binance.derivatives.cmfutures.cli.demo import compare_with_simulator
 
     h = pool_harness
-    a, b = h.make_accounts(2)
+    a, _b = h.make_accounts(2)
     pool = await h.open()
     h.add_all()
     await h.advance(2, step=0.25)

@@ -13,7 +13,6 @@ from binance.derivatives.cmfutures.events import (
     StreamDisconnected,
     StreamGap,
 )
-
 from binance.derivatives.cmfutures.simulator import SimulatorOptions
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
@@ -62,7 +61,7 @@ async def test_dropped_connections_reconnect_every_account_with_a_gap(pool_harne
     await h.advance(0.5)
     for account in ids:
         assert len(h.of(account, StreamDisconnected)) == 1, account
-        (gap,) = h.of(account, StreamGap)
+        (_gap,) = h.of(account, StreamGap)
         assert len(h.of(account, StreamConnected)) == 2
         kinds = [type(m).__name__ for a, m in h.messages if a == account]
         assert kinds.index("StreamGap") == kinds.index("StreamConnected", 2) + 1

@@ -106,6 +106,19 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="KEY:SECRET (HMAC), KEY:ed25519:PUBLIC.pem or KEY:rsa:PUBLIC.pem; repeatable. "
         "Default: one account with random keys (GET /_sim/accounts?keys=true shows them)",
     )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="create N accounts with random HMAC keys (in addition to any --account)",
+    )
+    parser.add_argument(
+        "--accounts-out",
+        metavar="FILE",
+        help="write every HMAC account to FILE as JSON Lines {id, api_key, secret_key} "
+        "(id = the simulator alias; mode 600), the format of 'cmfutures stream --accounts-file'",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for keys and prices (0)")
     clock = parser.add_mutually_exclusive_group()
     clock.add_argument(
@@ -150,24 +163,49 @@ def _build(args: argparse.Namespace) -> Any:
         options = SimulatorOptions(**settings)
     except ValueError as exc:
         raise SimulateError(f"--set: {exc}") from None
-    accounts = [parse_account(spec) for spec in args.account] or None
+    accounts = [parse_account(spec) for spec in args.account]
+    count = getattr(args, "accounts", None)
+    if count is not None:
+        if not 1 <= count <= 100_000:
+            raise SimulateError(f"--accounts takes a number from 1 to 100000, got {count}")
+        accounts += [{} for _ in range(count)]
     clock = ManualClock() if args.manual_clock else SystemClock()
     try:
         return Simulator(
             clock=clock, host=args.host, port=args.port, seed=args.seed,
-            options=options, accounts=accounts,
+            options=options, accounts=accounts or None,
         )
     except ValueError as exc:
         raise SimulateError(f"--account: {exc}") from None
 
 
-async def _serve(sim: Any, stop: asyncio.Event) -> None:
+def write_accounts(sim: Any, path: str) -> int:
+    """Write the simulator's HMAC accounts to ``path`` as an accounts file; return how many."""
+    from ..pool.accounts_file import AccountSpec, write_accounts_file
+
+    specs = [
+        AccountSpec(a.alias, a.api_key, a.secret_key)
+        for a in sim.accounts
+        if a.secret_key is not None
+    ]
+    write_accounts_file(path, specs)
+    return len(specs)
+
+
+async def _serve(sim: Any, stop: asyncio.Event, accounts_out: str | None = None) -> None:
     async with sim:
+        written = write_accounts(sim, accounts_out) if accounts_out else 0
         print(f"rest: {sim.rest_url}", flush=True)
         print(f"ws: {sim.stream_url}", flush=True)
         print(f"control: {sim.rest_url}/_sim", flush=True)
-        for account in sim.accounts:
-            print(f"account: {account.alias} ({account.key_type})", flush=True)
+        accounts = list(sim.accounts)
+        if len(accounts) <= 20:
+            for account in accounts:
+                print(f"account: {account.alias} ({account.key_type})", flush=True)
+        else:
+            print(f"accounts: {len(accounts)}", flush=True)
+        if accounts_out:
+            print(f"accounts-out: {accounts_out} ({written} accounts)", flush=True)
         await stop.wait()
 
 
@@ -184,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        await _serve(sim, stop)
+        await _serve(sim, stop, getattr(args, "accounts_out", None))
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

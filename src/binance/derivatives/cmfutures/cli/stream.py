@@ -30,6 +30,12 @@ def register(subparsers: Any) -> None:
     add_connection_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON lines")
     parser.add_argument(
+        "--accounts-file",
+        metavar="FILE",
+        help="stream every account of FILE (JSON Lines: id, api_key, secret_key or "
+        "private_key_path) through one StreamPool; each line carries the account id",
+    )
+    parser.add_argument(
         "--duration", type=float, metavar="SECONDS", help="stop after this many seconds"
     )
     parser.set_defaults(func=run)
@@ -37,6 +43,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Stream until interrupted or ``--duration`` passes; 0 on a clean stop."""
+    if getattr(args, "accounts_file", None):
+        from .pool_stream import run_pool
+
+        return run_pool(args)
     config = configuration_from_args(args)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_stream(config, json_lines=args.json, duration=args.duration))
