@@ -110,3 +110,14 @@ def test_stream_warns_about_a_readable_accounts_file(tmp_path: Path) -> None:
     err = result.stderr.splitlines()
     assert err[0].startswith("cmfutures: warning:") and "chmod 600" in err[0]
     assert err[1].startswith("cmfutures: error:") and "key.pem" in err[1]
+
+
+def test_pool_demo_ends_with_every_mirror_equal(capsys: pytest.CaptureFixture[str]) -> None:
+    from binance.derivatives.cmfutures.cli.main import main
+
+    code = main(["demo", "--accounts", "4", "--pace", "0.05", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "every mirror matches the simulator: YES (4 accounts)" in out
+    assert "limit violations seen by the simulator: 0" in out
+    assert "fault: server closes every connection" in out
