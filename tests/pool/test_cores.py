@@ -191,3 +191,24 @@ def test_half_open_connection_is_dropped_and_retried() -> None:
     assert isinstance(out[-1], Close) and out[-1].abort
     assert m.state is ConnState.WAITING and m.keys == {"a": m.keys["a"]}
     assert m.retry_at is not None and T + 90 <= m.retry_at <= T + 91
+
+
+def test_a_waiting_slot_whose_accounts_all_left_is_not_opened() -> None:
+    from binance.derivatives.cmfutures.pool.actions import RestCall
+    from binance.derivatives.cmfutures.pool.core import PoolCore
+    from binance.derivatives.cmfutures.pool.options import PoolOptions
+
+    opts = PoolOptions(keys_per_connection=1, connections_per_second=1)
+    core = PoolCore("ws://x", opts)
+    out = core.add("a", T) + core.add("b", T)
+    out = [a for a in out if isinstance(a, RestCall)]
+    connects = []
+    for call in out:
+        connects += [a for a in core.rest_ok(call.account, "create", T,
+                                             listen_key=call.account * 64)
+                     if isinstance(a, Connect)]
+    assert len(connects) == 1  # one per second: b's slot waits
+    core.remove("b", T)
+    later = core.tick(T + 5)
+    assert not any(isinstance(a, Connect) for a in later)
+    assert len(core.connections()) == 1

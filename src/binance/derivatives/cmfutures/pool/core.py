@@ -754,6 +754,10 @@ class PoolCore:
             if slot.slot not in self._slots:
                 continue
             if slot.state is ConnState.WAITING:
+                if not slot.keys:  # every account left while it waited: nothing to open
+                    slot.close("no keys left")
+                    self._slot_gone(slot, [], now)
+                    continue
                 due = slot.retry_at is not None and slot.retry_at <= now
                 if due and self.limiter.try_acquire(now):
                     if slot.conn_id is not None:
