@@ -29,6 +29,7 @@ lost, a SUBSCRIBE was refused) and asks for I/O with the stream actions
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 import logging
 from collections import deque
@@ -129,6 +130,7 @@ class ConnectionMachine:
         "_next_req",
         "_opts",
         "_out",
+        "_pending",
         "_ping_sent_at",
         "_pongs",
         "_requests",
@@ -173,6 +175,7 @@ class ConnectionMachine:
         self.purpose = purpose
         self.state = ConnState.WAITING
         self.keys: dict[str, SubState] = {}
+        self._pending: dict[str, None] = {}  # keys in PENDING, in order (O(1) "anything to send?")
         self.conn_id: int | None = None
         self.retry_at: float | None = 0.0
         self.started_at = 0.0
@@ -243,6 +246,7 @@ class ConnectionMachine:
         """Carry ``key`` (subscribed once the connection is open)."""
         if key not in self.keys:
             self.keys[key] = SubState.PENDING
+            self._pending[key] = None
             if key in self._unsubscribe:
                 self._unsubscribe.remove(key)
 
@@ -251,6 +255,7 @@ class ConnectionMachine:
         state = self.keys.pop(key, None)
         if state is None:
             return False
+        self._pending.pop(key, None)
         if state is not SubState.PENDING and self.state in _LIVE_STATES:
             self._unsubscribe.append(key)
         return state is SubState.LIVE
@@ -297,6 +302,7 @@ class ConnectionMachine:
         self._reset_connection()
         self.state = ConnState.CLOSED
         self.keys.clear()
+        self._pending.clear()
         return notices
 
     # ------------------------------------------------------------------ frame inputs
@@ -377,8 +383,7 @@ class ConnectionMachine:
         if self.state not in _LIVE_STATES:
             return False
         return bool(self._pongs or self._unsubscribe) or (
-            self.state is ConnState.OPEN
-            and any(s is SubState.PENDING for s in self.keys.values())
+            self.state is ConnState.OPEN and bool(self._pending)
         )
 
     def _next_send_slot(self) -> float:
@@ -413,13 +418,11 @@ class ConnectionMachine:
             out.append(Send(conn_id, self._request("UNSUBSCRIBE", batch, track=False, now=now)))
         if self.state is not ConnState.OPEN:
             return
-        while self._may_send(now):
-            batch = [k for k, s in self.keys.items() if s is SubState.PENDING][
-                : self.keys_per_message
-            ]
-            if not batch:
-                break
+        pending = self._pending
+        while pending and self._may_send(now):
+            batch = list(itertools.islice(pending, self.keys_per_message))
             for key in batch:
+                del pending[key]
                 self.keys[key] = SubState.SENT
             self._sent.append(now)
             out.append(Send(conn_id, self._request("SUBSCRIBE", batch, track=True, now=now)))
@@ -463,10 +466,12 @@ class ConnectionMachine:
         self._reset_connection()
         for key in self.keys:
             self.keys[key] = SubState.PENDING
+        self._pending = dict.fromkeys(self.keys)
         self.opened_at = None
         if not self.keys or self.retiring:
             self.state = ConnState.CLOSED
             self.keys.clear()
+            self._pending.clear()
             return notices
         self.state = ConnState.WAITING
         delay = self._backoff.next_delay()
@@ -479,4 +484,5 @@ class ConnectionMachine:
         self._reset_connection()
         self.state = ConnState.CLOSED
         self.keys.clear()
+        self._pending.clear()
         return notices
