@@ -40,6 +40,7 @@ from typing import Any
 from binance.derivatives.cmfutures import BinanceAuth, Configuration
 from binance.derivatives.cmfutures.events import (
     OrderTradeUpdate,
+    StreamConnected,
     OrderUpdate,
     decode_event,
     encode_event,
@@ -259,14 +260,17 @@ def part2(n: int) -> None:
     cpu0 = time.process_time()
     for i in range(n):
         pending += core.add(f"acct-{i}", now)
+    pending += core.tick(now)
     keys = 0
     live_at = None
     step = 0.05
-    rounds = 0
+    live: set[str] = set()
     while True:
         actions, pending = pending, []
         for action in actions:
-            if isinstance(action, RestCall) and action.kind == "create":
+            if isinstance(action, Deliver) and isinstance(action.message, StreamConnected):
+                live.add(action.account)
+            elif isinstance(action, RestCall) and action.kind == "create":
                 keys += 1
                 pending += core.rest_ok(action.account, "create", now,
                                         listen_key=f"{keys:064d}")
@@ -281,8 +285,7 @@ def part2(n: int) -> None:
                     pending += core.frame_received(action.conn_id, reply, now)
         if pending:
             continue
-        rounds += 1
-        if rounds % 50 == 0 and core.totals(now).live_accounts == n:
+        if len(live) == n:
             live_at = now
             break
         deadline = core.deadline_hint
@@ -323,6 +326,7 @@ def part3(n_accounts: int, n_events: int) -> None:
     pending: list[Any] = []
     for i in range(n_accounts):
         pending += core.add(f"a{i}", now)
+    pending += core.tick(now)
     n = 0
     while pending:
         actions, pending = pending, []

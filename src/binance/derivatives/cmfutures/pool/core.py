@@ -269,7 +269,8 @@ class PoolCore:
     # ------------------------------------------------------------------ account inputs
 
     def add(self, account: str, now: float) -> list[PoolAction]:
-        """Start ``account``: create its key, then subscribe it. Idempotent.
+        """Start ``account``: create its key, then subscribe it. Idempotent. The work is done
+        by the next :meth:`tick` (:attr:`deadline_hint` becomes ``now``).
 
         :raises RuntimeError: after :meth:`close`, or while the account is being removed.
         """
@@ -287,7 +288,7 @@ class PoolCore:
         acc.last_rx = now
         self._accounts[account] = acc
         self._key_outputs(acc, machine.start(now), now)
-        return self._flush(now)
+        return self._flush_later(now)
 
     def remove(self, account: str, now: float) -> list[PoolAction]:
         """Stop ``account``: unsubscribe it, delete its key (if configured and the budget
@@ -718,6 +719,13 @@ class PoolCore:
                 )
 
     # ------------------------------------------------------------------ internals: timers
+
+    def _flush_later(self, now: float) -> list[PoolAction]:
+        """Leave the timers to the next :meth:`tick` (due at once): adding 10,000 accounts
+        costs one pass over the connections, not one per account."""
+        if not self._closed:
+            self._hint = now if self._hint is None else min(self._hint, now)
+        return self._drain_out()
 
     def _flush_postponing(self, now: float) -> list[PoolAction]:
         if self._hint is None or now < self._hint:
