@@ -40,8 +40,8 @@ from typing import Any
 from binance.derivatives.cmfutures import BinanceAuth, Configuration
 from binance.derivatives.cmfutures.events import (
     OrderTradeUpdate,
-    StreamConnected,
     OrderUpdate,
+    StreamConnected,
     decode_event,
     encode_event,
     event_identity,
