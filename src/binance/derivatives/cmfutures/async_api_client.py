@@ -52,7 +52,9 @@ def network_error(error: BaseException) -> NetworkException:
     if isinstance(error, aiohttp.ClientConnectorError):
         if isinstance(error.os_error, socket.gaierror):
             return NetworkException("dns", f"cannot resolve host {error.host!r}")
-        return NetworkException("connect", f"cannot connect to {error.host}:{error.port}")
+        refused = isinstance(error.os_error, ConnectionRefusedError)
+        refused_text = " (connection refused)" if refused else ""
+        return NetworkException("connect", f"cannot connect to {error.host}:{error.port}{refused_text}")
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         return NetworkException("connect_timeout", "connect timed out")
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
