@@ -53,8 +53,8 @@ def network_error(error: BaseException) -> NetworkException:
         if isinstance(error.os_error, socket.gaierror):
             return NetworkException("dns", f"cannot resolve host {error.host!r}")
         refused = isinstance(error.os_error, ConnectionRefusedError)
-        refused_text = " (connection refused)" if refused else ""
-        return NetworkException("connect", f"cannot connect to {error.host}:{error.port}{refused_text}")
+        detail = f"cannot connect to {error.host}:{error.port}"
+        return NetworkException("connect", detail + (" (connection refused)" if refused else ""))
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         return NetworkException("connect_timeout", "connect timed out")
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
