@@ -40,7 +40,7 @@ async def _run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), 60)
-    except TimeoutError:  # e.g. a key file that blocks: never leave the process behind
+    except asyncio.TimeoutError:  # e.g. a key file that blocks: never leave the process behind
         proc.kill()
         await proc.wait()
         raise
