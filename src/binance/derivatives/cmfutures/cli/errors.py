@@ -71,7 +71,9 @@ def network_reason(exc: BaseException) -> str:
     reason = str(getattr(exc, "reason", None) or type(exc).__name__)
     detail = reason.split(": ", 1)[1] if reason.startswith(f"{kind}: ") else reason
     if kind == "connect":
-        label = "connection refused" if "refused" in detail.lower() else "cannot connect"
+        refused = "refused" in detail.lower()
+        label = "connection refused" if refused else "cannot connect"
+        detail = detail.replace(" (connection refused)", "")
     else:
         label = _NETWORK_KINDS.get(kind, "network error")
     detail = " ".join(detail.split())  # one line
