@@ -54,6 +54,8 @@ BAD_REST_HOSTS = [
     ("http://127.0.0.1:http", "port"),
     ("http://127.0.0.1:8080\r", "control character"),
     ("http:///dapi", "no host"),
+    ("http://[::1", "invalid host"),
+    ("http://[zz]:80", "invalid host"),
 ]
 
 

@@ -75,6 +75,13 @@ def test_an_ordinary_missing_path_is_still_shown(tmp_path: Path) -> None:
         assert repr(path) in str(info.value)
 
 
+def test_a_path_with_a_windows_line_ending_is_not_mistaken_for_key_text(keys: Keys) -> None:
+    path = keys.write("crlf.pem", keys.pem(keys.ed))
+    with pytest.raises(CredentialFormatError, match="ends with a line break") as info:
+        BinanceAuth(api_key="k", private_key_path=path + "\r")
+    assert repr(path) in str(info.value) and "key text" not in str(info.value)
+
+
 def test_from_env_with_key_text_in_the_path_variable(keys: Keys) -> None:
     pem = keys.pem(keys.ed).decode()
     env = {"BINANCE_API_KEY": "k", "BINANCE_PRIVATE_KEY_PATH": pem}

@@ -131,7 +131,11 @@ def parse_base_url(value: Any, name: str, schemes: tuple[str, ...], example: str
             f"must be a URL starting with {allowed}, got {shown!r}",
             f"give the full base URL, e.g. {example!r}",
         )
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname  # validates a bracketed IPv6 address
+    except ValueError:
+        raise fail(f"has an invalid host, got {shown!r}", f"e.g. {example!r}") from None
     if "@" in parts.netloc:
         raise fail(
             f"must not contain user info (user:password@), got {shown!r}",
@@ -142,7 +146,6 @@ def parse_base_url(value: Any, name: str, schemes: tuple[str, ...], example: str
             f"must not contain a query (?) or fragment (#), got {shown!r}",
             f"give only scheme, host, port and an optional path prefix, e.g. {example!r}",
         )
-    hostname = parts.hostname
     if not hostname:
         raise fail(f"has no host name, got {shown!r}", f"e.g. {example!r}")
     try:

@@ -303,6 +303,12 @@ def _read_key_file(path: str | os.PathLike[str]) -> bytes:
     The file is opened non-blocking (a FIFO with no writer does not hang the open) and checked
     with ``fstat`` before any read (a device or a FIFO is refused without reading it)."""
     text = os.fsdecode(os.fspath(path))
+    trimmed = text.rstrip("\r\n")
+    if trimmed != text and not _looks_like_key_text(trimmed):
+        raise CredentialFormatError(
+            f"private_key_path {_shown_path(trimmed)} ends with a line break (a Windows line"
+            " ending, e.g. from a .env file). Fix: remove it (convert the file with dos2unix)"
+        )
     if _looks_like_key_text(text):
         raise KeyMaterialAsPathError(
             "private_key_path holds key text (a PEM/OpenSSH private key), not a file path; the"
