@@ -17,6 +17,7 @@ from aiohttp import web
 
 from .auth import SimRestError, check_api_key, parse_params, verify_signed
 from .listen_keys import NoActiveListenKey
+from .sapi import capital_config_rows, margin_all_pairs
 from .websocket import Connection
 
 if TYPE_CHECKING:
@@ -318,6 +319,23 @@ class RestApi:
         method = getattr(self._engine(), resource.name if resource and resource.name else "")
         return json_response(self._call(method, api_key, params))
 
+    async def sapi_capital_config(self, request: web.Request) -> web.StreamResponse:
+        """``GET /sapi/v1/capital/config/getall`` (signed), for ccxt's ``load_markets``."""
+        try:
+            api_key, _ = await self._signed(request)
+        except SimRestError as err:
+            return error_response(err)
+        coins = self._engine().state(api_key).balances
+        return json_response(capital_config_rows(coins))
+
+    async def sapi_margin_pairs(self, request: web.Request) -> web.StreamResponse:
+        """``GET /sapi/v1/margin/allPairs`` (API key), for ccxt's ``load_markets``."""
+        try:
+            self._api_key(request)
+        except SimRestError as err:
+            return error_response(err)
+        return json_response(margin_all_pairs())
+
     async def leverage(self, request: web.Request) -> web.StreamResponse:
         api_key, params = await self._signed(request)
         return json_response(self._call(self._engine().change_leverage, api_key, params))
@@ -392,6 +410,8 @@ def build_app(sim: Simulator) -> web.Application:
                     name="leverage_brackets_by_pair"),
             web.get("/dapi/v1/userTrades", api.signed_get, name="user_trades"),
             web.get("/dapi/v1/income", api.signed_get, name="income"),
+            web.get("/sapi/v1/capital/config/getall", api.sapi_capital_config),
+            web.get("/sapi/v1/margin/allPairs", api.sapi_margin_pairs),
             web.get("/ws/{key}", api.ws_key),
             web.get("/ws", api.ws_bare),
             web.get("/stream", api.stream),
