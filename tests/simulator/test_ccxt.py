@@ -28,10 +28,10 @@ from typing import Any
 
 import pytest
 
-ccxtpro = pytest.importorskip("ccxt.pro")
-
 from binance.derivatives.cmfutures.clock import SystemClock
 from binance.derivatives.cmfutures.simulator import Simulator
+
+ccxtpro = pytest.importorskip("ccxt.pro")
 
 SYMBOL = "BTCUSD_PERP"
 MARKET = "BTC/USD:BTC"
