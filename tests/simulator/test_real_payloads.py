@@ -220,7 +220,7 @@ async def test_simulator_rows_match_real_keys_types_and_formats(
     assert eth["isolatedWallet"] != "0"
     assert Decimal(eth["isolatedMargin"]) == (
         Decimal(eth["isolatedWallet"]) + Decimal(eth["unRealizedProfit"]))
-    flat = by_symbol[[s for s, _ in by_symbol if s.startswith("BTCUSD_2")][0], "BOTH"]
+    flat = by_symbol[next(s for s, _ in by_symbol if s.startswith("BTCUSD_2")), "BOTH"]
     assert (flat["markPrice"], flat["entryPrice"], flat["notionalValue"]) == (
         "0.00000000", "0.0", "0")
     assert open_order["pair"] == queried["pair"] == "BTCUSD"
