@@ -3,6 +3,7 @@ income history behind ``GET /dapi/v1/userTrades`` and ``GET /dapi/v1/income``.""
 
 from __future__ import annotations
 
+import itertools
 import random
 from decimal import Decimal as D
 from typing import Any
@@ -59,7 +60,7 @@ def test_bracket_tables_follow_binances_cum_formula() -> None:
     assert [(b.initial_leverage, b.qty_floor, b.qty_cap) for b in btc[:4]] == [
         (125, 0, 5), (100, 5, 10), (50, 10, 20), (20, 20, 50)]
     assert btc[-1].qty_cap == UNBOUNDED_QTY
-    for prev, b in zip(btc, btc[1:], strict=False):
+    for prev, b in itertools.pairwise(btc):
         assert b.cum == prev.cum + b.qty_floor * (b.maint_margin_ratio - prev.maint_margin_ratio)
         # continuity: both brackets give the same maintenance margin at the boundary
         assert b.qty_floor * prev.maint_margin_ratio - prev.cum == (
