@@ -72,6 +72,8 @@ def test_bracket_tables_follow_binances_cum_formula() -> None:
         make_brackets([(20, 5, "0.01")])
     with pytest.raises(ValueError):
         make_brackets([(20, 0, "0.01"), (50, 10, "0.02")])
+    with pytest.raises(ValueError, match="exponent"):
+        make_brackets([(20, 0, "0.00001")])
 
 
 @pytest.mark.parametrize(("lev", "max_qty"), [

@@ -72,7 +72,8 @@ def make_brackets(rows: Iterable[tuple[int, str | int, str]]) -> tuple[Bracket, 
     ``cum[n] = cum[n-1] + floor[n] × (mmr[n] − mmr[n-1])``.
 
     :raises ValueError: empty table, floors not increasing from 0, leverages not decreasing,
-        or rates not increasing.
+        rates not increasing, or a rate or ``cum`` that JSON would write with an exponent
+        (below 0.0001: Binance never sends exponents).
     """
     items = [(int(lev), Decimal(str(floor)), Decimal(mmr)) for lev, floor, mmr in rows]
     if not items or items[0][1] != 0:
@@ -87,6 +88,9 @@ def make_brackets(rows: Iterable[tuple[int, str | int, str]]) -> tuple[Bracket, 
             cum += floor * (mmr - prev_mmr)
         cap = items[i + 1][1] if i + 1 < len(items) else Decimal(UNBOUNDED_QTY)
         brackets.append(Bracket(i + 1, lev, floor, cap, mmr, cum))
+    for b in brackets:
+        if any("e" in repr(float(v)) for v in (b.maint_margin_ratio, b.cum, b.qty_floor)):
+            raise ValueError(f"bracket {b.bracket}: a value would be written with an exponent")
     return tuple(brackets)
 
 
