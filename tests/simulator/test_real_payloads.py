@@ -289,3 +289,17 @@ async def test_leverage_brackets_have_the_live_shape(cmfutures_simulator: Simula
     for mine, theirs in zip(eth[:3], live[1]["brackets"], strict=True):
         assert {k: mine[k] for k in theirs if k != "bracket"} == {
             k: v for k, v in theirs.items() if k != "bracket"}
+
+
+async def test_sapi_reads_for_ccxt_load_markets(cmfutures_simulator: Simulator) -> None:
+    sim = cmfutures_simulator
+    async with aiohttp.ClientSession() as http:
+        rest = Rest(sim, http)
+        coins = await rest.get("/sapi/v1/capital/config/getall")
+        pairs = await rest.get("/sapi/v1/margin/allPairs")
+        r = await http.get(f"{sim.rest_url}/sapi/v1/capital/config/getall")
+        assert r.status == 401 and (await r.json())["code"] == -2014
+    assert [c["coin"] for c in coins] == ["BTC", "ETH"]
+    assert {"coin", "name", "networkList", "isLegalMoney", "free"} <= set(coins[0])
+    assert coins[0]["networkList"][0]["coin"] == "BTC"
+    assert pairs == []
