@@ -78,10 +78,11 @@ def test_bracket_tables_follow_binances_cum_formula() -> None:
 
 @pytest.mark.parametrize(("lev", "max_qty"), [
     (125, "5"), (101, "5"), (100, "10"), (50, "20"), (21, "20"), (20, "50"), (10, "100"),
-    (5, "200"), (2, "1500"), (1, str(UNBOUNDED_QTY)),
+    (5, "200"), (4, "400"), (3, "1000"), (2, "1500"), (1, str(UNBOUNDED_QTY)),
 ])
 def test_max_qty_is_base_asset_by_leverage(c: Clocked, lev: int, max_qty: str) -> None:
-    # live captures: "200" at 5x (ccxt #9500), "100" at 10x, "1500" at 2x (ccxt samples)
+    # Binance's FAQ (BTCUSD perpetual: max position 5/10/20/50/100/200/400/1000 BTC) and live
+    # captures: "200" at 5x (ccxt #9500), "100" at 10x, "1500" at 2x (ccxt samples)
     assert c.leverage(lev)["maxQty"] == max_qty
     assert c.risk()["maxQty"] == max_qty
     (row,) = [p for p in c.ex.account("k")["positions"] if p["symbol"] == BTC]
@@ -89,8 +90,12 @@ def test_max_qty_is_base_asset_by_leverage(c: Clocked, lev: int, max_qty: str) -
 
 
 def test_eth_max_qty(c: Clocked) -> None:
-    assert c.risk(ETH)["maxQty"] == "2000"  # default 20x: bracket 4, 1000-2000 ETH
-    assert c.leverage(100, ETH)["maxQty"] == "100"
+    # Binance's FAQ "Leverage and Margin in Coin-Margined Futures Contracts", ETHUSD table
+    assert c.risk(ETH)["maxQty"] == "2000"  # default 20x
+    faq = {100: "100", 75: "500", 50: "1000", 20: "2000", 10: "4000", 5: "6000",
+           4: "8000", 3: "10000", 2: str(UNBOUNDED_QTY), 1: str(UNBOUNDED_QTY)}
+    for lev, cap in faq.items():
+        assert c.leverage(lev, ETH)["maxQty"] == cap
 
 
 def test_order_above_max_qty_is_rejected_with_2027(c: Clocked) -> None:

@@ -10,9 +10,13 @@ continuous across brackets: maintenance margin = ``base_qty × maintMarginRatio 
 
 The default tables are real Binance values (see ``docs/simulator.md`` and
 ``tests/fixtures/real/README.md`` for the sources): BTCUSD's floors and rates come from ccxt's
-static ``binance.json`` fixture (``BTC/USD:BTC``) and agree with live ``maxQty`` captures
-(``"200"`` at 5x, ``"100"`` at 10x, ``"1500"`` at 2x); ETHUSD's first four brackets come from
-a live ``dapi`` capture in ccxt issue #9500, the rest continue the same pattern.
+static ``binance.json`` fixture (``BTC/USD:BTC``); its leverages and caps are those of
+Binance's FAQ "Leverage and Margin in Coin-Margined Futures Contracts" (125x up to 5 BTC,
+100x 10, 50x 20, 20x 50, 10x 100, 5x 200, 4x 400, 3x 1000) and agree with live ``maxQty``
+captures (``"200"`` at 5x, ``"100"`` at 10x, ``"1500"`` at 2x). ETHUSD's leverages and caps
+come from the same FAQ (100x up to 100 ETH, 75x 500, 50x 1000, 20x 2000, 10x 4000, 5x 6000,
+4x 8000, 3x 10000, 2x above); its first three rates from a live ``dapi`` capture (ccxt issue
+#9500), the remaining rates follow BTCUSD's (0.025 ... 0.25).
 """
 
 from __future__ import annotations
@@ -101,8 +105,8 @@ _BTCUSD = make_brackets([
 ])
 _ETHUSD = make_brackets([
     (100, 0, "0.005"), (75, 100, "0.0065"), (50, 500, "0.01"), (20, 1000, "0.025"),
-    (10, 2000, "0.05"), (5, 5000, "0.1"), (4, 10000, "0.125"), (3, 20000, "0.15"),
-    (2, 40000, "0.25"), (1, 60000, "0.5"),
+    (10, 2000, "0.05"), (5, 4000, "0.1"), (4, 6000, "0.125"), (3, 8000, "0.15"),
+    (2, 10000, "0.25"),
 ])
 
 
