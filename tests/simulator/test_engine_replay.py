@@ -264,6 +264,8 @@ def check(ex: Exchange, fold: Fold, initial_mt: Any) -> None:
         assert D(row["unrealizedProfit"]) == pos.unrealized_profit
         assert int(row["leverage"]) == pos.leverage
         assert row["isolated"] == (pos.margin_type == "isolated")
+        assert D(row["isolatedWallet"]) == pos.isolated_wallet
+        assert D(row["notionalValue"]) == pos.notional_value
     for row in ex.position_risk("key", {}):
         pos = state.positions[(row["symbol"], row["positionSide"])]
         assert D(row["positionAmt"]) == pos.position_amount
