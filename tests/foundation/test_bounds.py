@@ -302,10 +302,15 @@ async def test_retry_after_is_capped_and_the_request_is_kept(
 
 
 def test_a_nan_or_negative_retry_after_is_ignored() -> None:
-    from binance.derivatives.cmfutures._http.errors import parse_retry_after
+    from binance.derivatives.cmfutures._http.errors import (
+        parse_retry_after,
+        requested_retry_after,
+    )
 
-    assert parse_retry_after({"Retry-After": "nan"}, None, 0.0, cap=300) == (None, None)
-    assert parse_retry_after({"Retry-After": "-5"}, None, 0.0, cap=300) == (0.0, -5.0)
-    assert parse_retry_after({"Retry-After": "12"}, None, 0.0, cap=300) == (12.0, 12.0)
+    assert parse_retry_after({"Retry-After": "nan"}, None, 0.0, cap=300) is None
+    assert parse_retry_after({"Retry-After": "-5"}, None, 0.0, cap=300) == 0.0
+    assert requested_retry_after({"Retry-After": "-5"}, None, 0.0) == -5.0
+    assert parse_retry_after({"Retry-After": "12"}, None, 0.0, cap=300) == 12.0
+    assert parse_retry_after({"Retry-After": "inf"}, None, 0.0) == float("inf")  # no cap given
     digits = "9" * 5000  # int() refuses > 4300 digits: must not raise
-    assert parse_retry_after({}, f"banned until {digits}", 0.0, cap=10)[0] == 10.0
+    assert parse_retry_after({}, f"banned until {digits}", 0.0, cap=10) == 10.0

@@ -55,6 +55,7 @@ __all__ = [
     "UnauthorizedException",
     "UnknownOutcomeException",
     "UnprocessableEntityException",
+    "is_certificate_error",
 ]
 
 
@@ -297,13 +298,41 @@ class NetworkException(ApiException):
     ``"connect_timeout"``, ``"read_timeout"``, ``"connection_lost"``, ``"proxy"``, ``"other"``.
     :ivar request_sent: True if the request may have reached the server (read timeout,
     connection lost after sending); then :attr:`outcome_unknown` is True as well.
+    :ivar permanent: True if retrying cannot help: the server's TLS certificate was rejected
+        (untrusted, expired, wrong host name). Such a failure is never retried, by the REST
+        client or by the stream's reconnect loop; fix the configuration (``ssl_ca_cert``...).
     """
 
-    def __init__(self, kind: str, detail: str, *, request_sent: bool = False) -> None:
+    def __init__(
+        self, kind: str, detail: str, *, request_sent: bool = False, permanent: bool = False
+    ) -> None:
         self.kind = kind
         self.request_sent = request_sent
         self.outcome_unknown = request_sent
+        self.permanent = permanent
         super().__init__(0, f"{kind}: {detail}")
+
+
+def is_certificate_error(error: BaseException) -> bool:
+    """True if ``error`` is, wraps or was caused by a TLS certificate verification failure."""
+    import ssl
+
+    seen: list[BaseException] = []
+    todo = [error]
+    while todo and len(seen) < 16:
+        current = todo.pop()
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        if isinstance(current, ssl.SSLCertVerificationError) or (
+            type(current).__name__ == "ClientConnectorCertificateError"
+        ):
+            return True
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                todo.append(linked)
+    return False
 
 
 class InvalidResponseException(ApiException):

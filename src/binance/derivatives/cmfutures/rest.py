@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import ApiException, ApiValueError, InvalidResponseException, NetworkException
+from .exceptions import (
+    ApiException,
+    ApiValueError,
+    InvalidResponseException,
+    NetworkException,
+    is_certificate_error,
+)
 
 if TYPE_CHECKING:
     import urllib3
@@ -95,6 +101,10 @@ def network_error(error: BaseException) -> NetworkException:
     if isinstance(error, ConnectTimeoutError):
         return NetworkException("connect_timeout", "connect timed out")
     if isinstance(error, (SSLError, ssl.SSLError)):
+        if is_certificate_error(error):
+            return NetworkException(
+                "tls", f"certificate rejected: {_short(error)}", permanent=True
+            )
         return NetworkException("tls", f"TLS failure: {_short(error)}")
     if isinstance(error, ReadTimeoutError):
         return NetworkException("read_timeout", "read timed out", request_sent=True)

@@ -22,6 +22,7 @@ __all__ = [
     "error_from_response",
     "exception_class_for",
     "parse_retry_after",
+    "requested_retry_after",
     "retry_after_cap",
 ]
 
@@ -73,15 +74,22 @@ def retry_after_cap(status: int) -> float:
 
 def parse_retry_after(
     headers: Mapping[str, str] | None, msg: str | None, now: float, cap: float = math.inf
-) -> tuple[float | None, float | None]:
-    """``(wait, requested)`` in seconds: ``requested`` from the ``Retry-After`` header
-    (seconds or an HTTP date), else from the "IP banned until <ms>" time in a 418 message,
-    else None; ``wait`` is it clamped to ``0..cap``. A NaN or unreadable value counts as
-    absent. Never raises."""
-    requested = _requested_wait(headers, msg, now)
+) -> float | None:
+    """Seconds to wait, clamped to ``0..cap``: the ``Retry-After`` header (seconds or an HTTP
+    date), else the "IP banned until <ms>" time in a 418 message, else None. A NaN or
+    unreadable value counts as absent. Never raises. Uncapped: :func:`requested_retry_after`.
+    """
+    requested = requested_retry_after(headers, msg, now)
     if requested is None:
-        return None, None
-    return min(max(0.0, requested), cap), requested
+        return None
+    return min(max(0.0, requested), cap)
+
+
+def requested_retry_after(
+    headers: Mapping[str, str] | None, msg: str | None, now: float
+) -> float | None:
+    """The wait the server asked for, in seconds, unclamped (may be negative or ``inf``)."""
+    return _requested_wait(headers, msg, now)
 
 
 def _requested_wait(headers: Mapping[str, str] | None, msg: str | None, now: float) -> float | None:
@@ -126,7 +134,8 @@ def error_from_response(raw: RawResponse, now: float) -> exc.ApiException:
     error: exc.ApiException
     if issubclass(klass, exc.RateLimitedException):
         cap = retry_after_cap(raw.status)
-        wait, requested = parse_retry_after(raw.headers, msg, now, cap)
+        requested = requested_retry_after(raw.headers, msg, now)
+        wait = parse_retry_after(raw.headers, msg, now, cap)
         error = klass(
             raw.status, raw.reason, body=body, data=data, retry_after=wait
         )

@@ -13,7 +13,8 @@ Protocol between :func:`call_flow` and a driver (the sync or async client):
 Policy implemented here, once:
 
 * retries: only idempotent methods (GET, PUT, DELETE), only after a
-  :class:`~..exceptions.NetworkException` or HTTP 500/502/503/504, at most
+  :class:`~..exceptions.NetworkException` (unless ``permanent``: a rejected TLS certificate)
+  or HTTP 500/502/503/504, at most
   ``Configuration.max_retries`` times, waiting ``retry_backoff * 2**n`` seconds (capped at 8 s)
   between attempts. POST is never retried; 418/429 are never retried (they raise with
   ``retry_after``).
@@ -198,7 +199,7 @@ def call_flow(
             )
             _log.debug("%s %s -> %s", endpoint.method, endpoint.path, result_text)
         if isinstance(outcome, NetworkException):
-            if retries < max_retries:
+            if retries < max_retries and not outcome.permanent:
                 retries += 1
                 yield Sleep(retry_delay(config.retry_backoff, retries))
                 continue
