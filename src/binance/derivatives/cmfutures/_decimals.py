@@ -57,13 +57,15 @@ def _compile(cls: type) -> Callable[[Any], bool] | None:
         return _checkers[cls]
     _checkers[cls] = None  # recursion guard for self-referencing Structs
     lines: list[str] = []
-    env: dict[str, Any] = {"LO": MIN_ADJUSTED, "HI": MAX_ADJUSTED, "slow": _describe}
-    bad = "not (v.is_finite() and LO <= v.adjusted() <= HI)"
+    env: dict[str, Any] = {"slow": _describe}
+    # NaN and Infinity have adjusted() == 0, so is_finite() is only needed when it is 0
+    bad = f"not ({MIN_ADJUSTED} <= (a := v.adjusted()) <= {MAX_ADJUSTED} and (a or v.is_finite()))"
     for field in msgspec.structs.fields(cls):
         name, annotation = field.name, field.type
         kind = _kind(annotation)
         if kind == "d":
-            lines.append(f"    v = o.{name}\n    if v is not None and {bad}: return False")
+            test = bad if field.required and annotation is Decimal else f"v is not None and {bad}"
+            lines.append(f"    v = o.{name}\n    if {test}: return False")
         elif kind == "s":
             inner = _struct_of(annotation)
             check = _compile(inner) if inner is not None else None
