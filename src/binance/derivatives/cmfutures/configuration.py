@@ -46,6 +46,7 @@ DEFAULT_TIMEOUT = (5.0, 10.0)
 DEFAULT_RETRIES = 2
 DEFAULT_RETRY_BACKOFF = 0.25
 DEFAULT_RECV_WINDOW = 5000
+DEFAULT_MAX_RESPONSE_BYTES = 8 << 20
 MAX_RECV_WINDOW = 60000
 
 
@@ -112,6 +113,9 @@ class Configuration:
     :param recv_window: ``recvWindow`` sent with SIGNED requests, in ms (1..60000, default 5000).
     :param retry_backoff: the first retry waits this many seconds, doubling each time (capped at
         8 s). Default 0.25.
+    :param max_response_bytes: the largest response body a call accepts, in bytes, compressed
+        and decompressed (default 8 MiB); a larger one raises
+        :class:`~.exceptions.ResponseTooLargeException` without being read in full.
     :raises ApiValueError: on an out-of-range timeout, recv_window or retries, or a host
         (argument, environment variable or later assignment) that is not an http(s):// URL,
         or a stream host that is not a ws(s):// URL, or either with user info
@@ -142,6 +146,7 @@ class Configuration:
         timeout: float | tuple[float, float] | None = None,
         recv_window: int = DEFAULT_RECV_WINDOW,
         retry_backoff: float = DEFAULT_RETRY_BACKOFF,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if auth is not None and not isinstance(auth, BinanceAuth):
             raise ApiValueError(
@@ -175,6 +180,7 @@ class Configuration:
         self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self.recv_window = recv_window
         self.retry_backoff = retry_backoff
+        self.max_response_bytes = max_response_bytes
         # seed attributes (read when a client is created)
         self.verify_ssl = True
         self.cert_file: str | None = None
@@ -273,6 +279,17 @@ class Configuration:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ApiValueError(f"retry_backoff must be a number >= 0, got {value!r}")
         self._retry_backoff = float(value)
+
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest accepted response body in bytes (raw and decompressed)."""
+        return self._max_response_bytes
+
+    @max_response_bytes.setter
+    def max_response_bytes(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1024:
+            raise ApiValueError(f"max_response_bytes must be an int >= 1024, got {value!r}")
+        self._max_response_bytes = value
 
     # ------------------------------------------------------------------ hosts
 

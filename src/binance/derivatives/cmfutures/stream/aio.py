@@ -22,6 +22,7 @@ import aiohttp
 
 from ..clock import Clock, SystemClock
 from ..events import StreamMessage
+from ..exceptions import NetworkException, is_certificate_error
 from .actions import (
     Action,
     Close,
@@ -460,6 +461,11 @@ class UserDataStream:
             reason = _mask(
                 f"connect failed: {type(exc).__name__}: {exc}", connect.url, connect.masked_url
             )
+            if is_certificate_error(exc):  # permanent: reconnecting cannot fix it
+                error = NetworkException("tls", f"certificate rejected: {reason}", permanent=True)
+                failure = RestError(status=0, message=str(error.reason), error=error)
+                self._execute(core.connection_failed_permanently(conn.id, failure, clock.time()))
+                return
             self._execute(core.connection_closed(conn.id, clock.time(), reason))
             return
         conn.ws = ws
@@ -480,7 +486,9 @@ class UserDataStream:
                 if kind is text or kind is binary:
                     self._execute(core.frame_received(conn.id, msg.data, clock.time()))
                 elif kind is ping:
-                    self._execute(core.ping_received(conn.id, msg.data, clock.time()))
+                    # answered inline (not one task per ping): a ping flood is throttled by
+                    # our own socket's backpressure instead of piling up tasks
+                    await self._answer_ping(ws, core.ping_received(conn.id, msg.data, clock.time()))
                 elif kind is pong:
                     self._execute(core.pong_received(conn.id, clock.time()))
                 else:
@@ -495,6 +503,16 @@ class UserDataStream:
             )
             await _abort(ws)
         self._execute(core.connection_closed(conn.id, clock.time(), reason))
+
+    async def _answer_ping(
+        self, ws: aiohttp.ClientWebSocketResponse[bool], actions: list[Action]
+    ) -> None:
+        pongs = [a for a in actions if isinstance(a, SendPong)]
+        if len(pongs) < len(actions):
+            self._execute([a for a in actions if not isinstance(a, SendPong)])
+        for pong in pongs:
+            with contextlib.suppress(ConnectionError, RuntimeError, aiohttp.ClientError):
+                await ws.pong(pong.payload)
 
     async def _dispose(self, conn: _Conn, *, abort: bool) -> None:
         task = conn.task
