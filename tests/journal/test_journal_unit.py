@@ -74,17 +74,17 @@ async def test_follow_waits_for_new_entries(path: str) -> None:
     try:
         await journal.append("default", order_event(1, MS), T0)
         seen: list[int] = []
+        first = asyncio.Event()
 
         async def follow() -> None:
             async for entry in journal.read(follow=True):
                 seen.append(entry.offset)
+                first.set()
                 if len(seen) == 3:
                     return
 
         task = asyncio.create_task(follow())
-        for _ in range(20):
-            await asyncio.sleep(0)
-        await asyncio.sleep(0.01)  # let the reader's thread hop finish (not timing the test)
+        await asyncio.wait_for(first.wait(), 5)
         assert seen == [1] and not task.done()
         await asyncio.gather(
             journal.append("default", order_event(2, MS + 1), T0),
