@@ -16,7 +16,7 @@ __all__ = ["rebuild_account"]
 
 
 async def rebuild_account(
-    journal: Journal, account: str = "default", upto: int | None = None
+    journal: Journal, account: str = "default", upto: int | None = None, *, memory: int = 100_000
 ) -> MirrorState | None:
     """Rebuild the mirror state of ``account`` as of offset ``upto`` (default: the end).
 
@@ -26,6 +26,7 @@ async def rebuild_account(
     journaled after the snapshot (events may be missing), and its ``last_resync.reason`` is
     ``"journal"``.
 
+    :param memory: as ``MirrorState(memory=...)``.
     :returns: None if there is no snapshot to start from, or retention removed events it needs.
     """
 
@@ -49,7 +50,7 @@ async def rebuild_account(
             ).fetchone()
             if retained is not None and int(retained[0]) > record.after_offset:
                 return None
-            state = MirrorState()
+            state = MirrorState(memory=memory)
             state.begin_resync("journal", record.at, stale=False)
             state.begin_attempt(record.at)
             stale = False
