@@ -18,7 +18,7 @@ from binance.derivatives.cmfutures.mirror import AccountMirror, MirrorOptions
 from .conftest import T0, collect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mirror"))
-from mirror_sim import assert_matches, limit_order, market_order, mirrored, settle  # noqa: E402
+from mirror_sim import assert_matches, limit_order, market_order, mirrored, settle
 
 SYM = "BTCUSD_PERP"
 

@@ -41,7 +41,8 @@ async def test_appends_get_increasing_offsets_and_read_back_typed(path: str) -> 
     async with Journal(path) as journal:
         connected = StreamConnected(at=T0, url="ws://x/ws/***abcd", connection_id=1)
         events = [order_event(n, MS + n) for n in range(1, 6)]
-        unknown = UnknownEvent(event_type="NEW_THING", event_time=MS + 9, payload={"e": "NEW_THING", "E": MS + 9})
+        payload = {"e": "NEW_THING", "E": MS + 9}
+        unknown = UnknownEvent(event_type="NEW_THING", event_time=MS + 9, payload=payload)
         futures = [journal.append("default", connected, T0)]
         futures += [journal.append("default", e, T0 + i) for i, e in enumerate(events)]
         futures.append(journal.append("other", unknown, T0 + 9))
@@ -150,7 +151,8 @@ async def test_each_account_gets_its_own_restart_gap(path: str) -> None:
         await journal.append("a", order_event(1, MS), T0)
     async with Journal(path) as journal:
         await journal.append("b", order_event(2, MS + 1), T0 + 5)  # b is new: no gap
-        await journal.append("a", StreamDisconnected(at=T0 + 6, reason="x", connection_id=1), T0 + 6)
+        lost = StreamDisconnected(at=T0 + 6, reason="x", connection_id=1)
+        await journal.append("a", lost, T0 + 6)
     types = [(e.account, e.type) for e in await collect(Journal(path).read())]
     assert types == [
         ("a", "ORDER_TRADE_UPDATE"), ("b", "ORDER_TRADE_UPDATE"),
@@ -189,17 +191,21 @@ def test_foreign_files_are_refused(tmp_path: Path) -> None:
         Journal(tmp_path / "missing.db", create=False)
 
 
-async def test_truncated_file_is_refused(path: str) -> None:
-    async with Journal(path) as journal:
-        for n in range(3000):
-            journal.append("default", order_event(n, MS + n), T0)
-        await journal.flush()
+def _checkpoint_and(path: str, damage: Any) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     size = os.path.getsize(path)
     with open(path, "r+b") as f:
-        f.truncate(size // 2)
+        damage(f, size)
+
+
+async def test_truncated_file_is_refused(path: str) -> None:
+    async with Journal(path) as journal:
+        for n in range(3000):
+            journal.append("default", order_event(n, MS + n), T0)
+        await journal.flush()
+    _checkpoint_and(path, lambda f, size: f.truncate(size // 2))
     with pytest.raises(JournalCorruptError, match="truncated"):
         Journal(path)
 
@@ -209,13 +215,11 @@ async def test_damaged_pages_are_reported_as_corruption(path: str) -> None:
         for n in range(3000):
             journal.append("default", order_event(n, MS + n), T0)
         await journal.flush()
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    size = os.path.getsize(path)
-    with open(path, "r+b") as f:  # garbage over the middle of the file, header intact
+    def scribble(f: Any, size: int) -> None:  # garbage over the middle, header intact
         f.seek(size // 4)
         f.write(b"\xff" * (size // 2))
+
+    _checkpoint_and(path, scribble)
     with pytest.raises(JournalCorruptError, match="damaged"):
         await collect(Journal(path).read())
 
