@@ -54,8 +54,22 @@ def identity_digest(event: ev.Event) -> bytes:
     return hashlib.blake2b(repr(ev.event_identity(event)).encode(), digest_size=16).digest()
 
 
+_EVENT_TAGS: dict[type[Any], str] = {
+    cls: str(cls.__struct_config__.tag)
+    for cls in (
+        ev.ListenKeyExpired, ev.AccountUpdate, ev.MarginCall, ev.OrderTradeUpdate,
+        ev.AccountConfigUpdate, ev.StrategyUpdate, ev.GridUpdate,
+    )
+}
+
+
 def encode_message(message: Any) -> Encoded:
     """:raises TypeError: for something that is not a stream message or a journal record."""
+    tag = _EVENT_TAGS.get(type(message))
+    if tag is not None:
+        return Encoded(
+            EVENT, tag, message.event_time, identity_digest(message), _wire(message)
+        )
     name = type(message).__name__
     if name in _CONTROL_TYPES or name in _RECORD_TYPES:
         fields = msgspec.structs.asdict(message)
@@ -71,14 +85,17 @@ def encode_message(message: Any) -> Encoded:
             identity_digest(message),
             _encoder.encode(message.payload),
         )
-    if isinstance(message, msgspec.Struct) and hasattr(message, "event_time"):
-        info = msgspec.inspect.type_info(type(message))
-        tag = getattr(info, "tag", None) or name
-        return Encoded(
-            EVENT, str(tag), message.event_time, identity_digest(message),  # type: ignore[arg-type]
-            ev.encode_event(message),  # type: ignore[arg-type]
-        )
     raise TypeError(f"the journal stores stream messages and AccountSnapshot, not {name}")
+
+
+def _wire(event: Any) -> bytes:
+    """``encode_event(event)``, fast: msgspec writes the same bytes unless a Decimal prints
+    with an exponent (``3.1E-7``) or an ACCOUNT_UPDATE has an empty array; then the slow path."""
+    if not isinstance(event, ev.AccountUpdate):
+        raw = _encoder.encode(event)
+        if b"E-" not in raw and b"E+" not in raw:
+            return raw
+    return ev.encode_event(event)
 
 
 def decode_message(kind: int, type_name: str, payload: bytes) -> Any:

@@ -57,12 +57,15 @@ def retain_chunk(conn: sqlite3.Connection, retention: Retention, now: float) -> 
     """
     limit = None
     if retention.max_age is not None:
-        row = conn.execute(
-            "SELECT max(seq) FROM (SELECT seq FROM entries WHERE received_at < ? "
-            "ORDER BY seq LIMIT ?)",
-            (now - retention.max_age, retention.chunk),
-        ).fetchone()
-        limit = row[0]
+        # the oldest entries (by offset) that are too old; stops at the first young one, so
+        # the cost is one chunk whatever the journal's size
+        cutoff = now - retention.max_age
+        for seq, received_at in conn.execute(
+            "SELECT seq, received_at FROM entries ORDER BY seq LIMIT ?", (retention.chunk,)
+        ):
+            if received_at >= cutoff:
+                break
+            limit = seq
     if limit is None and retention.max_bytes is not None:
         used = used_bytes(conn)
         if used > retention.max_bytes:

@@ -31,7 +31,6 @@ CREATE TABLE IF NOT EXISTS entries (
     payload     BLOB    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_account ON entries (account, seq);
-CREATE INDEX IF NOT EXISTS entries_by_time ON entries (received_at);
 CREATE TABLE IF NOT EXISTS consumers (
     name       TEXT PRIMARY KEY,
     seq        INTEGER NOT NULL,

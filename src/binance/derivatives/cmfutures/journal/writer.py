@@ -8,6 +8,7 @@ A lone message is committed at once (no timer); under load batches grow by thems
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ from .schema import connect
 __all__ = ["JournalWriter"]
 
 _INSERT = "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_CHECKPOINT_EVERY = 2000  # entries written between background checkpoints
 
 
 class _Account:
@@ -70,6 +72,9 @@ class JournalWriter:
         self._lock = WriterLock(path)
         try:
             conn.execute(f"PRAGMA synchronous={durability.synchronous}")
+            conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: index pages stay cached
+            # checkpoints run beside the writer (see _checkpoint), not inside its commits
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             if durability.fullfsync:
                 conn.execute("PRAGMA fullfsync=ON")
             self._lock.acquire(conn)
@@ -83,6 +88,9 @@ class JournalWriter:
         self._pending: list[tuple[str, Any, float, asyncio.Future[int | None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="cmfutures-journal")
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="cmfutures-checkpoint")
+        self._checkpointing: Any = None
+        self._unchecked = 0
         self._retain_at = clock.time() + retention.interval
         self._closed = False
 
@@ -133,6 +141,12 @@ class JournalWriter:
                 for (*_, future), offset in zip(batch, results, strict=True):
                     if not future.done():
                         future.set_result(offset)
+                self._unchecked += len(batch)
+                if self._unchecked >= _CHECKPOINT_EVERY and (
+                    self._checkpointing is None or self._checkpointing.done()
+                ):
+                    self._unchecked = 0
+                    self._checkpointing = self._checkpointer.submit(self._checkpoint)
                 self._on_written()
                 if self._retention.active and self._clock.time() >= self._retain_at:
                     await self.retain()
@@ -265,6 +279,21 @@ class JournalWriter:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._close_sync)
         self._executor.shutdown(wait=False)
+        self._checkpointer.shutdown(wait=True)
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL back into the database on a connection of its own (PASSIVE: never
+        waits for readers, never blocks the writer), so the WAL stays small."""
+        try:
+            conn = connect(self.path, create=False)
+        except Exception:  # the next checkpoint will try again
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass
+        finally:
+            conn.close()
 
     def _close_sync(self) -> None:
         self._lock.release(self._conn)
