@@ -20,6 +20,7 @@ from binance.derivatives.cmfutures.events import (
 )
 from binance.derivatives.cmfutures.journal import (
     JournalCorruptError,
+    JournalError,
     JournalLockedError,
     JournalNotFoundError,
     JournalWriteError,
@@ -189,6 +190,8 @@ def test_foreign_files_are_refused(tmp_path: Path) -> None:
         Journal(other)
     with pytest.raises(JournalNotFoundError):
         Journal(tmp_path / "missing.db", create=False)
+    with pytest.raises(JournalError, match="directory exists"):
+        Journal(tmp_path / "no-such-dir" / "events.db")
 
 
 def _checkpoint_and(path: str, damage: Any) -> None:

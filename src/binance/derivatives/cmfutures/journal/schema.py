@@ -11,7 +11,7 @@ import os
 import sqlite3
 from typing import Final
 
-from .errors import JournalCorruptError, JournalNotFoundError, NotAJournalError
+from .errors import JournalCorruptError, JournalError, JournalNotFoundError, NotAJournalError
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "connect", "wrap_database_error"]
 
@@ -63,7 +63,10 @@ def connect(path: str, *, create: bool, busy_timeout: float = 5.0) -> sqlite3.Co
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
     except sqlite3.Error as exc:
-        raise wrap_database_error(path, exc) from exc
+        raise JournalError(
+            f"cannot open journal {path}: {exc}. Fix: check that its directory exists and "
+            "is writable"
+        ) from exc
     try:
         _prepare(conn, path, create)
     except BaseException:
