@@ -10,6 +10,7 @@ from typing import Any
 from ..clock import Clock, SystemClock
 from .consumer import JournalConsumer
 from .durability import Durability
+from .errors import JournalWriteError
 from .reader import JournalReader
 from .retention import Retention
 from .schema import connect
@@ -89,6 +90,7 @@ class Journal:
         connect(self.path, create=create).close()  # refuse a foreign or damaged file now
         self._writer: JournalWriter | None = None
         self._written: asyncio.Event | None = None
+        self._closed = False
 
     # ------------------------------------------------------------------ writing (MessageSink)
 
@@ -97,7 +99,10 @@ class Journal:
 
         :raises JournalLockedError: another process or ``Journal`` writes this file; the
             message names it (pid, host, since when).
+        :raises JournalWriteError: this ``Journal`` was closed.
         """
+        if self._closed:
+            raise JournalWriteError(f"journal {self.path} was closed: no more appends")
         if self._writer is None:
             self._writer = JournalWriter(
                 self.path,
@@ -118,6 +123,7 @@ class Journal:
         except Exception as exc:
             future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
             future.set_exception(exc)
+            future.exception()  # whoever awaits it raises; no "never retrieved" log
             return future
         assert self._writer is not None
         return self._writer.append(account, message, received_at)
@@ -146,7 +152,9 @@ class Journal:
         return await self._writer.retain()
 
     async def close(self) -> None:
-        """Commit what is queued and release the writer lock. Readers are unaffected."""
+        """Commit what is queued and release the writer lock; later appends fail with
+        :class:`JournalWriteError`. Reading (``read``, ``consumer``, ``stats``) still works."""
+        self._closed = True
         writer, self._writer = self._writer, None
         if writer is not None:
             await writer.close()

@@ -108,6 +108,7 @@ class JournalWriter:
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         if self._closed:
             future.set_exception(JournalWriteError(f"journal {self.path} is closed"))
+            future.exception()
             return future
         self._pending.append((account, message, received_at, future))
         if self._flusher is None:
@@ -137,6 +138,7 @@ class JournalWriter:
                     for *_, future in batch:
                         if not future.done():
                             future.set_exception(error)
+                            future.exception()  # whoever awaits it raises; no "never retrieved"
                     continue
                 for (*_, future), offset in zip(batch, results, strict=True):
                     if not future.done():
