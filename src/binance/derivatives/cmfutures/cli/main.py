@@ -22,6 +22,7 @@ _COMMANDS = {
     "stream": "stream",
     "listen-key": "listen_key",
     "simulate": "simulate",
+    "journal": "journal",
 }
 
 
