@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import random
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -20,11 +18,6 @@ from mirror_sim import expected, mirrored
 
 from binance.derivatives.cmfutures.clock import ManualClock
 from binance.derivatives.cmfutures.mirror import AccountMirror, MirrorOptions
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("binance.derivatives.cmfutures.simulator.simulator") is None,
-    reason="simulator not available",
-)
 
 SYMBOLS = ("BTCUSD_PERP", "ETHUSD_PERP")
 

@@ -12,24 +12,16 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 
+from binance.derivatives.cmfutures import (
+    AccountApi,
+    AsyncApiClient,
+    MarketDataApi,
+    TradeApi,
+    UserDataStreamsApi,
+)
 from binance.derivatives.cmfutures.clock import ManualClock, SystemClock
 from binance.derivatives.cmfutures.events import OrderTradeUpdate, decode_event
 from binance.derivatives.cmfutures.simulator import Simulator, SimulatorOptions
-
-try:
-    from binance.derivatives.cmfutures import (
-        AccountApi,
-        AsyncApiClient,
-        MarketDataApi,
-        TradeApi,
-        UserDataStreamsApi,
-    )
-
-    HAVE_CLIENT = True
-except ImportError:  # pragma: no cover - the REST client is written by another part
-    HAVE_CLIENT = False
-
-needs_client = pytest.mark.skipif(not HAVE_CLIENT, reason="REST client not available")
 
 
 class Collector:
@@ -50,7 +42,6 @@ class Collector:
         await asyncio.wait_for(self.task, 5)
 
 
-@needs_client
 async def test_trading_with_our_client_sent_equals_received(
     cmfutures_simulator: Simulator,
 ) -> None:
@@ -201,7 +192,6 @@ async def test_shutdown_closes_connections_with_1001() -> None:
         await ws.close()
 
 
-@needs_client
 async def test_seed_compatible_sync_client_in_a_thread(cmfutures_simulator: Simulator) -> None:
     from binance.derivatives.cmfutures import ApiClient
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .auth import SimRestError, check_api_key, parse_params, verify_signed
+from .engine import Exchange
+from .errors import SimError
 from .listen_keys import NoActiveListenKey
 from .websocket import Connection
 
@@ -150,16 +152,10 @@ class RestApi:
         )
         return api_key, params
 
-    def _engine(self) -> Any:
-        if self.sim.exchange is None:
-            raise SimRestError(503, -1001, "Internal error; the account engine is not available.")
+    def _engine(self) -> Exchange:
         return self.sim.exchange
 
     def _call(self, func: Callable[..., Any], *args: Any) -> Any:
-        try:
-            from .errors import SimError
-        except ImportError:  # pragma: no cover - only while the engine is being written
-            return func(*args)
         try:
             return func(*args)
         except SimError as err:

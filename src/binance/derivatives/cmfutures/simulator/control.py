@@ -34,6 +34,7 @@ from aiohttp import web
 
 from ..clock import ManualClock
 from .app import json_response
+from .engine import Exchange
 
 if TYPE_CHECKING:
     from .simulator import Simulator
@@ -129,9 +130,7 @@ class Control:
         except InvalidOperation:
             raise _BadRequest(400, f"'{name}' must be a decimal number") from None
 
-    def _engine(self) -> Any:
-        if self.sim.exchange is None:
-            raise _BadRequest(409, "the account engine is not available")
+    def _engine(self) -> Exchange:
         return self.sim.exchange
 
     @web.middleware

@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import random
-import string
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,10 +27,12 @@ from aiohttp import web
 from ..clock import Clock, ManualClock
 from ..events import ListenKeyExpired, UnknownEvent, encode_event
 from .auth import API_KEY_PATTERN, Credential, load_public_key
+from .engine import Exchange
 from .faults import FaultRecord, Faults
 from .listen_keys import KEY_ALPHABET, ListenKey, ListenKeyRegistry
 from .rate_limit import OrderCounter, WeightLimiter
 from .sim_options import EmittedEvent, SimAccount, SimulatorOptions
+from .state import AccountState
 from .websocket import ConnectionHub
 
 if TYPE_CHECKING:
@@ -100,7 +101,10 @@ class Simulator:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-        self.exchange: Any = self._make_exchange(seed)
+        self.exchange: Exchange = Exchange(
+            self.now_ms, random.Random(f"cmfutures-engine:{seed}"), self.options.engine_options
+        )
+        self.exchange.on_event = self._on_engine_event
         specs = list(accounts) if accounts is not None else [{}]
         if not specs:
             raise ValueError("accounts= must name at least one account (or be None)")
@@ -112,17 +116,6 @@ class Simulator:
         return f"Simulator({where}, accounts={len(self._accounts)}, clock={self.clock!r})"
 
     # ------------------------------------------------------------------ engine
-
-    def _make_exchange(self, seed: int) -> Any:
-        try:
-            from .engine import Exchange
-        except ImportError:  # pragma: no cover - only while the engine is being written
-            return None
-        exchange = Exchange(
-            self.now_ms, random.Random(f"cmfutures-engine:{seed}"), self.options.engine_options
-        )
-        exchange.on_event = self._on_engine_event
-        return exchange
 
     def now_ms(self) -> int:
         """The clock's time in integer milliseconds."""
@@ -192,8 +185,6 @@ class Simulator:
     def _register_in_engine(
         self, api_key: str, balances: Mapping[str, Any] | None, hedge_mode: bool
     ) -> str:
-        if self.exchange is None:
-            return "".join(self._rng.choice(string.ascii_letters) for _ in range(4))
         converted = (
             {asset: Decimal(str(amount)) for asset, amount in balances.items()}
             if balances is not None
@@ -399,17 +390,12 @@ class Simulator:
 
     # ------------------------------------------------------------------ queries
 
-    def state(self, account: SimAccount | str | None = None) -> Any:
-        """The engine's state of the account (balances, positions, open orders).
+    def state(self, account: SimAccount | str | None = None) -> AccountState:
+        """The engine's state of the account (balances, positions, open orders; Decimal).
 
-        :raises RuntimeError: the account engine is not available.
+        :raises KeyError: no such account.
         """
-        return self._require_exchange().state(self.resolve(account).api_key)
-
-    def _require_exchange(self) -> Any:
-        if self.exchange is None:
-            raise RuntimeError("the simulator's account engine (simulator.engine) is not available")
-        return self.exchange
+        return self.exchange.state(self.resolve(account).api_key)
 
     def connections(self, account: SimAccount | str | None = None) -> int:
         """Open connections: all of them (None), or those live on the account's key."""
@@ -497,9 +483,8 @@ class Simulator:
         while True:
             await self.clock.sleep(max(0.0, next_at - self.clock.time()))
             next_at += interval
-            if self.exchange is not None:
-                self.sweep()
-                self.exchange.random_walk()
+            self.sweep()
+            self.exchange.random_walk()
 
     # ------------------------------------------------------------------ lifecycle
 
