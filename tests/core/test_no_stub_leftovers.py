@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import typing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,13 @@ def test_the_simulator_has_no_engine_fallback() -> None:
     assert _offenders("src") == []
     from binance.derivatives.cmfutures.simulator import Simulator
     from binance.derivatives.cmfutures.simulator.engine import Exchange
+    from binance.derivatives.cmfutures.simulator.state import AccountState
 
     sim = Simulator()
     assert isinstance(sim.exchange, Exchange)
     assert sim.exchange.on_event is not None
+    # typed precisely (mypy --strict checks every use), not Any
+    hints = typing.get_type_hints(Simulator)
+    assert hints["exchange"] is Exchange
+    assert typing.get_type_hints(Simulator.state)["return"] is AccountState
+    assert isinstance(sim.state(), AccountState)

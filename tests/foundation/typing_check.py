@@ -3,7 +3,6 @@ type-check with both clients — results for ApiClient, awaitables for AsyncApiC
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -27,9 +26,6 @@ from binance.derivatives.cmfutures.models import (
     Order,
     ServerTime,
 )
-from binance.derivatives.cmfutures.simulator import Simulator
-from binance.derivatives.cmfutures.simulator.engine import Exchange
-from binance.derivatives.cmfutures.simulator.state import AccountState, BalanceState
 
 
 def sync_usage(cfg: Configuration) -> None:
@@ -64,10 +60,3 @@ async def async_usage(cfg: Configuration) -> None:
         assert_type(raw, aiohttp.ClientResponse)
         assert_type(await AccountApi(client).cmfutures_get_open_orders_v1(), list[Order])
         assert_type(await client.sync_time(), int)
-
-
-def simulator_usage(sim: Simulator) -> None:
-    # issue 9 item 25: the engine and its state are typed, not Any
-    assert_type(sim.exchange, Exchange)
-    assert_type(sim.state(), AccountState)
-    assert_type(sim.state(sim.account).balances, Mapping[str, BalanceState])

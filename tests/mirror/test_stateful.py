@@ -77,7 +77,9 @@ class MirrorMachine(RuleBasedStateMachine):
     async def settle(self) -> None:
         """Let the stream notice faults, reconnect and the mirror resync (simulated time)."""
         await self.sim.advance(1.5)
-        for i in range(300):  # reconnect backoff grows to 60 s after repeated disconnects
+        # reconnect and listen-key backoff grow to 60 s: up to 18 pending REST failures
+        # (fail_rest three times) can take ~15 simulated minutes to work through
+        for i in range(1000):
             if not (self.mirror.stale or self.mirror._state.resync_pending):
                 break
             await self.sim.advance(0.25 if i < 20 else 1.0)

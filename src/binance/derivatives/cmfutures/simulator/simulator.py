@@ -66,6 +66,9 @@ class Simulator:
     :raises OSError: from ``__aenter__`` if the address cannot be bound.
     """
 
+    exchange: Exchange
+    """The account engine (pure, no I/O): orders, fills, margin, funding, mark prices."""
+
     def __init__(
         self,
         *,
@@ -101,7 +104,7 @@ class Simulator:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-        self.exchange: Exchange = Exchange(
+        self.exchange = Exchange(
             self.now_ms, random.Random(f"cmfutures-engine:{seed}"), self.options.engine_options
         )
         self.exchange.on_event = self._on_engine_event
