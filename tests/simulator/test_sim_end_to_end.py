@@ -120,7 +120,7 @@ async def test_random_walk_moves_mark_prices_on_the_clock() -> None:
 async def test_control_path_drives_the_engine(cmfutures_simulator: Simulator) -> None:
     sim = cmfutures_simulator
     base = sim.rest_url + "/_sim"
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers=sim.control_headers) as http:
         r = await http.post(base + "/mark-price", json={"symbol": "BTCUSD_PERP", "price": "61000"})
         assert r.status == 200
         assert sim.exchange.mark_price("BTCUSD_PERP") == Decimal("61000")
@@ -157,7 +157,7 @@ async def test_real_clock_simulator_refuses_advance() -> None:
     async with Simulator(clock=SystemClock()) as sim:
         with pytest.raises(TypeError, match="ManualClock"):
             await sim.advance(1)
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(headers=sim.control_headers) as http:
             r = await http.post(sim.rest_url + "/_sim/advance", json={"seconds": 1})
             assert r.status == 409
 

@@ -18,6 +18,8 @@ import contextlib
 import json
 import os
 import random
+import re
+import secrets
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Simulator"]
 
+_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
 
 class _AccountRecord:
     __slots__ = ("account", "credential", "orders")
@@ -57,11 +61,17 @@ class Simulator:
         :meth:`advance`). Use :class:`~..clock.SystemClock` for real time.
     :param host: interface to bind; loopback by default.
     :param port: TCP port; 0 picks a free one (see :attr:`port` after start).
-    :param seed: makes API keys, secrets, listen keys and the random walk reproducible.
+    :param seed: makes the simulation reproducible: with a seed, the API keys, secrets and
+        listen keys it draws and the engine's random walk are the same on every run (for
+        tests). Without one (None, the default) keys, secrets and listen keys come from
+        :mod:`secrets`, different on every run, and the engine uses seed 0.
     :param options: behaviour switches, see :class:`SimulatorOptions`.
     :param accounts: accounts to create, each a mapping of :meth:`add_account` keyword
         arguments; the first becomes :attr:`account`. Default: one HMAC account with random
         keys and the engine's default balances.
+    :param control_token: the secret the HTTP control path ``/_sim`` requires
+        (``Authorization: Bearer TOKEN``, see :mod:`.control`); default: a new random one
+        per simulator (:attr:`control_token`).
 
     :raises OSError: from ``__aenter__`` if the address cannot be bound.
     """
@@ -75,18 +85,30 @@ class Simulator:
         clock: Clock | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: int = 0,
+        seed: int | None = None,
         options: SimulatorOptions | None = None,
         accounts: Iterable[Mapping[str, Any]] | None = None,
+        control_token: str | None = None,
     ) -> None:
+        if control_token is not None and not _TOKEN_PATTERN.fullmatch(control_token):
+            raise ValueError("control_token must be 16-128 characters [A-Za-z0-9_-]")
+        self.control_token: str = (
+            control_token if control_token is not None else secrets.token_urlsafe(32)
+        )
         self.clock: Clock = clock if clock is not None else ManualClock()
         self.host = host
         self.port = port
         self.seed = seed
         self.options = options if options is not None else SimulatorOptions()
-        self._rng = random.Random(f"cmfutures-simulator:{seed}")
+        # credentials and listen keys are secrets: unpredictable unless a seed is asked for
+        self._rng: random.Random = (
+            random.Random(f"cmfutures-simulator:{seed}") if seed is not None
+            else random.SystemRandom()
+        )
         self.listen_keys = ListenKeyRegistry(
-            random.Random(f"cmfutures-listen-keys:{seed}"), self.options.listen_key_lifetime
+            random.Random(f"cmfutures-listen-keys:{seed}") if seed is not None
+            else random.SystemRandom(),
+            self.options.listen_key_lifetime,
         )
         self.limiter = WeightLimiter(
             self.options.weight_limit, 60.0, self.options.ban_seconds
@@ -105,7 +127,9 @@ class Simulator:
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self.exchange = Exchange(
-            self.now_ms, random.Random(f"cmfutures-engine:{seed}"), self.options.engine_options
+            self.now_ms,
+            random.Random(f"cmfutures-engine:{seed if seed is not None else 0}"),
+            self.options.engine_options,
         )
         self.exchange.on_event = self._on_engine_event
         specs = list(accounts) if accounts is not None else [{}]
@@ -435,6 +459,14 @@ class Simulator:
         else:
             auth = BinanceAuth(api_key=acct.api_key, private_key_pem=private_key_pem)
         return Configuration(host=self.rest_url, stream_host=self.stream_url, auth=auth, **kwargs)
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a ``/_sim`` control request needs: the token (and JSON for POSTs)."""
+        return {
+            "Authorization": f"Bearer {self.control_token}",
+            "Content-Type": "application/json",
+        }
 
     @property
     def rest_url(self) -> str:
