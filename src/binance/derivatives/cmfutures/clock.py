@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import selectors
 import time
 from typing import Protocol, runtime_checkable
@@ -128,8 +129,10 @@ class ManualClock:
         Sleepers are woken one deadline at a time, in order, with the clock set to that
         deadline, and (if ``settle``) the event loop is allowed to go idle after each one.
         """
-        if seconds < 0:
-            raise ValueError(f"ManualClock.advance() takes a non-negative duration, got {seconds}")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(
+                f"ManualClock.advance() takes a finite non-negative duration, got {seconds}"
+            )
         target = self._now + seconds
         while True:
             deadline = self.next_deadline()

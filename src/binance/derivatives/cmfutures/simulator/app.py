@@ -9,6 +9,7 @@ weight limiter (429, then 418), then the handler. Every ``/dapi`` response carri
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from .websocket import Connection
 
 if TYPE_CHECKING:
     from .simulator import Simulator
+
+log = logging.getLogger("binance.derivatives.cmfutures.simulator")
 
 __all__ = ["RestApi", "build_app", "json_response", "parse_params", "request_weight"]
 
@@ -117,6 +120,13 @@ class RestApi:
                     response = await handler(request)
                 except SimRestError as err:
                     response = error_response(err)
+                except (ValueError, ArithmeticError) as exc:
+                    # malformed input the handlers did not anticipate: still the client's
+                    # fault (4xx, Binance's shape), never a 500; logged to find the gap
+                    log.warning("unanticipated bad input on %s %s: %r", request.method, path, exc)
+                    response = json_response(
+                        {"code": -1100, "msg": "Illegal characters found in a parameter."}, 400
+                    )
                 except web.HTTPNotFound:
                     response = json_response(
                         {"code": -1000, "msg": f"Unknown path {path}."}, 404
