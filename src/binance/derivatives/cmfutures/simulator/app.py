@@ -325,7 +325,13 @@ class RestApi:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         streams = request.rel_url.query.get("streams", "")
-        keys = [k for k in streams.split("/") if k]
+        keys = list(dict.fromkeys(k for k in streams.split("/") if k))
+        limit = self.sim.options.max_streams_per_connection
+        if len(keys) > limit:
+            return json_response(
+                {"code": -1000, "msg": f"A connection can subscribe to at most {limit} streams."},
+                400,
+            )
         return await self._serve_ws(request, keys, combined=True)
 
     async def _serve_ws(

@@ -332,9 +332,7 @@ class Simulator:
         return raw
 
     def _dead_key_frame(self, key: str) -> bytes:
-        record = self.listen_keys.lookup(key)
-        event, raw = self._expired_raw(key)
-        self._record(record.api_key if record else None, key, event, raw)
+        _, raw = self._expired_raw(key)
         return raw
 
     # ------------------------------------------------------------------ emission
