@@ -255,7 +255,8 @@ def register(subparsers: Any) -> None:
         help="run the offline exchange (REST + user data stream) on this machine",
         description=(
             "Run a local Binance COIN-M REST + user data stream simulator until interrupted. "
-            "Prints 'rest: URL' and 'ws: URL' first. Loopback only unless --host is given."
+            "Prints 'rest: URL', 'ws: URL' and 'token: TOKEN' (the /_sim control token) "
+            "first. Loopback only unless --host is given."
         ),
     )
     _add_arguments(parser)
