@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -88,8 +89,20 @@ async def test_seed_api_example(
     assert [k.state for k in issued] == ["deleted"]  # created, kept alive, deleted: on 127.0.0.1
 
 
-async def test_managed_stream_example(simulator_env: Simulator) -> None:
+async def test_managed_stream_example(
+    simulator_env: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sim = simulator_env
+    from binance.derivatives.cmfutures import UserDataStream
+
+    sync_streams: list[Any] = []  # the example leaves its sync stream open: closed below
+    original_sync = UserDataStream.sync
+
+    def recording_sync(*args: Any, **kwargs: Any) -> Any:
+        sync_streams.append(original_sync(*args, **kwargs))
+        return sync_streams[-1]
+
+    monkeypatch.setattr(UserDataStream, "sync", recording_sync)
     printed: list[tuple[Any, ...]] = []
     handled: list[Any] = []
     namespace: dict[str, Any] = {
@@ -113,7 +126,12 @@ async def test_managed_stream_example(simulator_env: Simulator) -> None:
                 break
         await namespace["stream"].close()  # ends the example's `async for`
 
-    await run_snippet(python_block("The managed stream"), namespace, alongside=drive)
+    try:
+        await run_snippet(python_block("The managed stream"), namespace, alongside=drive)
+    finally:
+        for stream in sync_streams:
+            await asyncio.to_thread(stream.close)
+    assert len(sync_streams) == 1
     assert printed and printed[-1][0] == "BTCUSD_PERP" and printed[-1][1] == "FILLED"
     assert str(printed[-1][2]) == "1"  # cumulative filled quantity, a Decimal
     assert namespace["message"] is not None  # the sync loop received a message too
