@@ -108,6 +108,9 @@ async def wait_until(predicate: Any, timeout: float) -> float:
     return time.perf_counter() - start
 
 
+TOKEN = {"value": ""}
+
+
 def start_simulator(n: int, path: str) -> tuple[subprocess.Popen[str], str, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main", "simulate", "--port",
@@ -119,13 +122,15 @@ def start_simulator(n: int, path: str) -> tuple[subprocess.Popen[str], str, str]
     assert proc.stdout is not None
     rest = proc.stdout.readline().strip().removeprefix("rest: ")
     ws = proc.stdout.readline().strip().removeprefix("ws: ")
+    TOKEN["value"] = proc.stdout.readline().strip().removeprefix("token: ")
     return proc, rest, ws
 
 
 def control(rest: str, path: str, body: dict[str, Any] | None = None) -> Any:
     data = json.dumps(body or {}).encode()
     request = urllib.request.Request(f"{rest}/_sim/{path}", data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {TOKEN['value']}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read() or b"null")
 

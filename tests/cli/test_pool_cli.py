@@ -22,7 +22,7 @@ from binance.derivatives.cmfutures.pool.accounts_file import (
 MAIN = "binance.derivatives.cmfutures.cli.main"
 
 
-def _simulate(tmp_path: Path, n: int) -> tuple[subprocess.Popen[str], str, str, Path]:
+def _simulate(tmp_path: Path, n: int) -> tuple[subprocess.Popen[str], str, str, str, Path]:
     out_file = tmp_path / "accounts.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", MAIN, "simulate", "--port", "0", "--accounts", str(n),
@@ -32,11 +32,12 @@ def _simulate(tmp_path: Path, n: int) -> tuple[subprocess.Popen[str], str, str, 
     assert proc.stdout is not None
     rest = proc.stdout.readline().strip().removeprefix("rest: ")
     ws = proc.stdout.readline().strip().removeprefix("ws: ")
-    return proc, rest, ws, out_file
+    token = proc.stdout.readline().strip().removeprefix("token: ")
+    return proc, rest, ws, token, out_file
 
 
 def test_simulated_accounts_stream_through_one_pool(tmp_path: Path) -> None:
-    sim, rest, ws, accounts_file = _simulate(tmp_path, 3)
+    sim, rest, ws, token, accounts_file = _simulate(tmp_path, 3)
     try:
         assert rest.startswith("http://127.0.0.1:")
         assert accounts_file.stat().st_mode & 0o777 == 0o600
@@ -46,7 +47,9 @@ def test_simulated_accounts_stream_through_one_pool(tmp_path: Path) -> None:
         ids = [rec["id"] for rec in lines]
         # /_sim/emitted accepts the id (alias) or the API key
         for ref in (ids[1], lines[1]["api_key"]):
-            with urllib.request.urlopen(f"{rest}/_sim/emitted?account={ref}", timeout=10) as r:
+            request = urllib.request.Request(f"{rest}/_sim/emitted?account={ref}",
+                                             headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=10) as r:
                 assert r.status == 200
         result = subprocess.run(
             [sys.executable, "-m", MAIN, "stream", "--accounts-file", str(accounts_file),

@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "StreamPool": "pool",
     "PoolOptions": "pool",
     "AccountFailed": "pool",
+    "Journal": "journal",
 }
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "Clock",
     "CmfuturesCreateListenKeyV1Resp",
     "Configuration",
+    "Journal",
     "ManualClock",
     "MarketDataApi",
     "MirrorOptions",
@@ -100,6 +102,7 @@ if TYPE_CHECKING:
         ApiValueError,
         OpenApiException,
     )
+    from .journal import Journal
     from .mirror import AccountMirror, MirrorOptions
     from .models.api_error import APIError
     from .models.cmfutures_create_listen_key_v1_resp import CmfuturesCreateListenKeyV1Resp

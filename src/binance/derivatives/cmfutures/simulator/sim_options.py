@@ -39,8 +39,6 @@ class SimulatorOptions:
     :ivar max_connection_age: close a connection at this age (86400 = 24 h).
     :ivar max_inbound_per_second: more inbound frames (text, ping, pong) than this within one
         second of simulated time closes the connection (10).
-    :ivar max_streams_per_connection: a SUBSCRIBE taking a connection above this many
-        streams is refused (200, the futures limit).
     :ivar connections_per_window: WebSocket handshakes allowed per IP in any rolling
         ``connection_window`` seconds (300 per 5 minutes); more get HTTP 429.
     :ivar count_control_frames: ping and pong frames count towards that limit (True, as the
@@ -60,6 +58,11 @@ class SimulatorOptions:
         delivers to the newest connection on the key only.
     :ivar close_timeout: real seconds to wait for the client's close frame when the server
         closes (housekeeping only, not protocol timing).
+    :ivar max_streams_per_connection: listen keys one connection may hold (in the URL and by
+        SUBSCRIBE, together): 200, as Binance's futures streams. A SUBSCRIBE that would
+        exceed it answers error code 2 and subscribes nothing; a URL naming more is refused
+        with HTTP 400. A subscription to a dead or unknown key is answered with
+        ``listenKeyExpired`` and not kept.
 
     Engine:
 
@@ -82,7 +85,6 @@ class SimulatorOptions:
     pong_timeout: float = 600.0
     max_connection_age: float = 86400.0
     max_inbound_per_second: int = 10
-    max_streams_per_connection: int = 200
     connections_per_window: int = 300
     connection_window: float = 300.0
     count_control_frames: bool = True
@@ -93,6 +95,7 @@ class SimulatorOptions:
     unknown_key_on_connect: Literal["accept", "reject"] = "accept"
     fan_out: bool = True
     close_timeout: float = 2.0
+    max_streams_per_connection: int = 200
     random_walk_interval: float | None = None
     engine_options: EngineOptions | None = None
 
@@ -105,6 +108,7 @@ class SimulatorOptions:
             "max_inbound_per_second": self.max_inbound_per_second,
             "weight_limit": self.weight_limit,
             "ban_seconds": self.ban_seconds,
+            "max_streams_per_connection": self.max_streams_per_connection,
         }
         for name, value in positive.items():
             if value <= 0:

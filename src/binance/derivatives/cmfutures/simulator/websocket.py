@@ -228,10 +228,13 @@ class Connection:
             if len(keys) != len(params):
                 self._error(2, "Invalid request: params must be strings", req_id)
                 return
-            cap = self.options.max_streams_per_connection
-            if len(set(self.subscriptions) | set(keys)) > cap:
-                self.hub.violation(f"connection {self.id}: more than {cap} streams")
-                self._error(2, f"Invalid request: too many streams (max {cap})", req_id)
+            limit = self.options.max_streams_per_connection
+            if len(set(keys) | set(self.subscriptions)) > limit:
+                self.hub.violation(f"connection {self.id}: more than {limit} streams")
+                self._error(
+                    2, f"Invalid request: a connection can subscribe to at most {limit} "
+                    "streams", req_id,
+                )
                 return
             rejected = [k for k in keys if not self.hub.key_is_live(k)]
             if rejected and self.options.unknown_key_on_connect == "reject":
@@ -275,12 +278,12 @@ class Connection:
     # ------------------------------------------------------------------ subscriptions
 
     def subscribe(self, key: str) -> None:
-        """Subscribe to ``key``; a dead key gets ``listenKeyExpired`` right away."""
+        """Subscribe to ``key``; a dead or unknown key gets ``listenKeyExpired`` right away
+        and is not kept (so subscribing to made-up keys costs no memory)."""
         if self.hub.key_is_live(key):
             self.subscriptions[key] = True
             self.hub.subscribed(self, key)
         else:
-            self.subscriptions[key] = False
             raw = self.hub.dead_key_frame(key)
             self.enqueue(
                 self.frame_for(key, raw),
@@ -349,7 +352,7 @@ class ConnectionHub:
     """All open connections, and delivery of frames to those subscribed to a key.
 
     :param key_is_live: whether a listen key is currently active.
-    :param dead_key_frame: build (and record) the ``listenKeyExpired`` frame for a client
+    :param dead_key_frame: build the ``listenKeyExpired`` frame (not recorded) for a client
         connecting/subscribing with a dead key.
     """
 
