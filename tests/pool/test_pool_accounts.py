@@ -115,3 +115,44 @@ def test_pool_options_are_checked() -> None:
     with pytest.raises(TypeError, match="unknown pool option"):
         PoolOptions().replace(keys=3)
     assert PoolOptions().replace(keys_per_connection=1).keys_per_connection == 1
+
+
+async def test_journal_records_every_account_before_hand_out(
+    pool_harness: Any, tmp_path: Any
+) -> None:
+    from binance.derivatives.cmfutures import Journal
+
+    h = pool_harness
+    a, b = h.make_accounts(2)
+    journal = Journal(tmp_path / "j.db", clock=h.sim.clock)
+    from binance.derivatives.cmfutures import PoolOptions, StreamPool
+
+    pool = StreamPool(h.sim.configuration(), options=PoolOptions(), clock=h.sim.clock,
+                      journal=journal)
+    handed: list[tuple[str, Any, int]] = []
+    async with pool:
+        pool.add(a, h.auth(a))
+        pool.add(b, h.auth(b))
+
+        async def consume() -> None:
+            async for account, message in pool:
+                handed.append((account, message, journal.last_offset))
+
+        import asyncio
+
+        task = asyncio.create_task(consume())
+        await h.advance(2, step=0.25)
+        h.emit(a, 3)
+        h.emit(b, 2)
+        for _ in range(50):
+            await h.advance(0.05)
+            await asyncio.sleep(0.01)
+            if len(handed) >= 7:
+                break
+        task.cancel()
+    entries = [e async for e in journal.read()]
+    await journal.close()
+    assert [(e.account, e.message) for e in entries] == [(acc, m) for acc, m, _ in handed]
+    assert {e.account for e in entries} == {a, b}
+    for (_, _, last), entry in zip(handed, entries, strict=True):
+        assert last >= entry.offset  # on disk before it was handed out

@@ -32,6 +32,7 @@ from .options import PoolOptions
 
 if TYPE_CHECKING:
     from ..configuration import Configuration
+    from ..journal.sink import MessageSink
     from ..mirror.aio import AccountMirror
     from ..signing import BinanceAuth
     from .sync import SyncStreamPool
@@ -148,6 +149,12 @@ class StreamPool:
     :param options: a :class:`PoolOptions`.
     :param clock: time source for every timer (default :class:`SystemClock`).
     :param rng: random source of backoff jitter (seed it in tests).
+    :param journal: a :class:`~binance.derivatives.cmfutures.Journal` (any
+        :class:`~binance.derivatives.cmfutures.journal.MessageSink`): every message is
+        appended under its account id at the pool's one delivery point, and handed out only
+        once it is durable; an event the journal already holds (from before a restart) is
+        dropped. If appending fails, iteration raises the error. ``AccountFailed`` notices are
+        not journaled.
     :raises TypeError: if ``configuration`` is not a Configuration.
     """
 
@@ -158,6 +165,7 @@ class StreamPool:
         options: PoolOptions | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        journal: MessageSink | None = None,
     ) -> None:
         from ..configuration import Configuration as _Configuration
 
@@ -176,6 +184,10 @@ class StreamPool:
         self._conns: dict[int, _Conn] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._buffer: deque[tuple[str, PoolMessage]] = deque()
+        self._journal = journal
+        # the journal append of each buffered message (None: not journaled), in buffer order
+        self._sunk: deque[asyncio.Future[int | None] | None] = deque()
+        self._journal_error: BaseException | None = None
         self._readable = asyncio.Event()
         self._space = asyncio.Event()
         self._space.set()
@@ -191,9 +203,6 @@ class StreamPool:
         self._closing = False
         self._closed = asyncio.Event()
         self._failure: BaseException | None = None
-        self.sink: Any = None
-        """Optional ``sink(account, message)`` called for every delivered message before it
-        is queued (a journal); it must not block."""
         connect, read = configuration.timeout
         self._rest_timeout = aiohttp.ClientTimeout(sock_connect=connect, sock_read=read)
         ws_timeout_cls = getattr(aiohttp, "ClientWSTimeout", None)
@@ -408,10 +417,16 @@ class StreamPool:
     async def __anext__(self) -> tuple[str, PoolMessage]:
         self._iterating = True
         while True:
+            if self._journal_error is not None:
+                raise self._journal_error  # nothing is handed out that is not on disk
             if self._closing:
                 raise StopAsyncIteration
             if self._buffer:
-                return self._take()
+                account, message = self._take()
+                append = self._sunk.popleft()
+                if append is not None and not await self._journaled(append, account, message):
+                    continue  # the journal already held this event
+                return account, message
             if self._failure is not None:
                 failure, self._failure = self._failure, None
                 raise failure
@@ -442,23 +457,39 @@ class StreamPool:
 
     def _deliver(self, account: str, message: PoolMessage) -> None:
         """The one delivery point: every message of every account passes here, in order."""
-        sink = self.sink
-        if sink is not None:
-            try:
-                sink(account, message)
-            except Exception:
-                logger.exception("pool sink raised on %s", type(message).__name__)
         feed = self._feeds.get(account)
         if feed is not None and not isinstance(message, AccountFailed):
             feed.push(message)
             if not self._iterating:
                 return  # only the mirror consumes this account until someone iterates
+        append: asyncio.Future[int | None] | None = None
+        if self._journal is not None and not isinstance(message, AccountFailed):
+            append = asyncio.ensure_future(
+                self._journal.append(account, message, self._clock.time())
+            )
+        self._sunk.append(append)
         self._buffer.append((account, message))
         self._readable.set()
         if len(self._buffer) >= self.options.max_queue and not self._core.paused:
             self._space.clear()
             self._core.pause(self._clock.time())
             logger.warning("consumer is %d messages behind: pausing reads", len(self._buffer))
+
+    async def _journaled(
+        self, append: asyncio.Future[int | None], account: str, message: PoolMessage
+    ) -> bool:
+        """Wait until ``message`` is durable; False: the journal already held it."""
+        try:
+            offset = await asyncio.shield(append)
+        except asyncio.CancelledError:
+            self._buffer.appendleft((account, message))
+            self._sunk.appendleft(append)
+            raise
+        except Exception as exc:
+            logger.error("journal append failed: %s", exc)
+            self._journal_error = exc
+            raise
+        return offset is not None
 
     def _take(self) -> tuple[str, PoolMessage]:
         item = self._buffer.popleft()
