@@ -385,13 +385,21 @@ def part3(n_accounts: int, n_events: int) -> None:
         "decode (event)": lambda: [decode_event(d) for d in datas],
         "route (key -> account)": lambda: [by_key[e.stream] for e in envs],  # type: ignore[index]
         "dedup (identity + seen)": lambda: _dedup(events),
-        "dispatch (queue)": lambda: _dispatch(events),
+        "dispatch (StreamPool._deliver)": lambda: _dispatch(events),
     }
-    for label, fn in stages.items():
-        start = time.perf_counter()
-        fn()
-        cost = (time.perf_counter() - start) / len(envs) * 1e6
-        print(f"  {label:40} {cost:8.2f} us/event")
+    gc.collect()
+    gc.disable()  # each stage alone, without the collector's pauses (end to end has them)
+    try:
+        for label, fn in stages.items():
+            best = float("inf")
+            for _ in range(3):  # best of three: the machine is shared
+                start = time.perf_counter()
+                fn()
+                best = min(best, time.perf_counter() - start)
+            cost = best / len(envs) * 1e6
+            print(f"  {label:40} {cost:8.2f} us/event")
+    finally:
+        gc.enable()
 
 
 def _dedup(events: list[Any]) -> None:
@@ -401,11 +409,13 @@ def _dedup(events: list[Any]) -> None:
 
 
 def _dispatch(events: list[Any]) -> None:
-    from collections import deque
+    """The driver's delivery point (``StreamPool._deliver``: queue, wake the consumer)."""
+    from binance.derivatives.cmfutures import StreamPool
 
-    buffer: deque[Any] = deque()
+    pool = StreamPool(Configuration(host="http://127.0.0.1:9", stream_host="ws://127.0.0.1:9"))
+    deliver = pool._deliver
     for e in events:
-        buffer.append(("a", e))
+        deliver("a", e)
 
 
 # ---------------------------------------------------------------------- 4. simulator fan-out
