@@ -36,7 +36,7 @@ FAULT = st.one_of(
 
 
 @settings(
-    max_examples=int(os.environ.get("POOL_FAULT_EXAMPLES", "12")),
+    max_examples=int(os.environ.get("POOL_FAULT_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -186,6 +186,10 @@ class PoolCore:
         self._paused = False
         self._closed = False
         self._hint: float | None = None
+        # The earliest deadline of any connection slot, valid while no slot was touched
+        # (``_slots_dirty``): inputs that touch no slot (a keepalive answer) skip the scan.
+        self._slot_min: float | None = None
+        self._slots_dirty = True
         self._connections_opened = 0
         self._unrouted = 0
 
@@ -297,6 +301,7 @@ class PoolCore:
         if acc is None or acc.removing:
             return self._flush(now)
         acc.removing = True
+        self._slots_dirty = True
         self._unsubscribe(acc)
         requests = acc.machine.close(now, self._sopts.delete_listen_key_on_close)
         self._rest = deque(r for r in self._rest if r[0] != account)
@@ -397,11 +402,13 @@ class PoolCore:
         slot = self._slot_for(conn_id)
         if slot is not None:
             slot.opened(now)
+            self._slots_dirty = True
         return self._flush(now)
 
     def connection_closed(self, conn_id: int, now: float, reason: str) -> list[PoolAction]:
         slot = self._slot_for(conn_id)
         if slot is not None:
+            self._slots_dirty = True
             self._by_conn.pop(conn_id, None)
             keys = list(slot.keys)
             self._after_slot(slot, keys, slot.closed(now, reason), now)
@@ -411,6 +418,7 @@ class PoolCore:
         slot = self._slot_for(conn_id)
         if slot is not None:
             slot.ping_received(payload, now)
+            self._slots_dirty = True
         return self._flush(now)
 
     def pong_received(self, conn_id: int, now: float) -> list[PoolAction]:
@@ -437,6 +445,7 @@ class PoolCore:
                 if error is not None and env.id is None:
                     logger.warning("connection %d: server error %s", conn_id, error)
                 self._notices(slot.reply(env.id, error, now), now)
+                self._slots_dirty = True
                 return self._flush(now)
             self._malformed_on_slot(slot, "frame outside the combined-stream envelope", now)
             return self._flush(now)
@@ -476,12 +485,14 @@ class PoolCore:
     def pause(self, now: float) -> list[PoolAction]:
         """The consumer is behind: the driver stops reading; suspend half-open checks."""
         self._paused = True
+        self._slots_dirty = True
         return self._flush(now)
 
     def resume(self, now: float) -> list[PoolAction]:
         """Reading again: half-open checks restart from ``now``."""
         if self._paused:
             self._paused = False
+            self._slots_dirty = True
             for slot in self._slots.values():
                 if slot.state is ConnState.OPEN:
                     slot.activity(now)
@@ -525,6 +536,8 @@ class PoolCore:
 
     def _key_outputs(self, acc: _Account, outputs: list[KeyOutput], now: float) -> None:
         for o in outputs:
+            if not isinstance(o, KeyRequest):
+                self._slots_dirty = True
             if isinstance(o, KeyRequest):
                 if o.kind != "delete":
                     self._rest.append((acc.id, o.kind))
@@ -758,6 +771,11 @@ class PoolCore:
             acc.sched = None
             self._key_outputs(acc, acc.machine.tick(now), now)
         paused = self._paused
+        slot_min = self._slot_min
+        if not self._slots_dirty and (slot_min is None or slot_min > now):
+            self._issue_rest(now)
+            return
+        self._slots_dirty = True  # the pass below may change any slot: recompute after
         for slot in list(self._slots.values()):
             if slot.slot not in self._slots:
                 continue
@@ -837,6 +855,19 @@ class PoolCore:
         heap = self._heap
         if heap:
             times.append(heap[0][0])
+        if self._slots_dirty:
+            self._slot_min = self._scan_slots(now)
+            self._slots_dirty = False
+        if self._slot_min is not None:
+            times.append(self._slot_min)
+        if self._rest and self._rest_in_flight < self.options.rest_concurrency:
+            times.append(self.budget.next_free(1, now))
+        return min(times) if times else None
+
+    def _scan_slots(self, now: float) -> float | None:
+        """The earliest deadline over every slot (timers, reconnects under the rate limit,
+        rotations)."""
+        times: list[float] = []
         paused = self._paused
         after = self._sopts.rotate_after
         rate_free: float | None = None
@@ -846,6 +877,8 @@ class PoolCore:
                     if rate_free is None:
                         rate_free = self.limiter.next_free(now)
                     times.append(max(slot.retry_at, rate_free))
+                elif not slot.keys:
+                    times.append(now)
                 continue
             d = slot.next_deadline(paused)
             if d is not None:
@@ -853,6 +886,4 @@ class PoolCore:
             if slot.state is ConnState.OPEN and not slot.retiring and slot.opened_at is not None:
                 times.append(max(slot.opened_at + after,
                                  self._rotate_not_before.get(slot.slot, 0.0)))
-        if self._rest and self._rest_in_flight < self.options.rest_concurrency:
-            times.append(self.budget.next_free(1, now))
         return min(times) if times else None
