@@ -50,7 +50,7 @@ from binance.derivatives.cmfutures.pool.accounts_file import read_accounts_file
 from binance.derivatives.cmfutures.pool.actions import Deliver, RestCall
 from binance.derivatives.cmfutures.pool.core import PoolCore, _decode_envelope
 from binance.derivatives.cmfutures.pool.options import PoolOptions
-from binance.derivatives.cmfutures.stream.actions import Connect
+from binance.derivatives.cmfutures.stream.actions import Connect, SendPing
 from binance.derivatives.cmfutures.stream.connection import Send
 from binance.derivatives.cmfutures.stream.dedup import RecentIdentities
 
@@ -288,6 +288,8 @@ def part2(n: int) -> None:
                 if request["method"] == "SUBSCRIBE":
                     reply = json.dumps({"result": None, "id": request["id"]})
                     pending += core.frame_received(action.conn_id, reply, now)
+            elif isinstance(action, SendPing):  # the instant server answers every ping
+                pending += core.pong_received(action.conn_id, now)
         if pending:
             continue
         if len(live) == n:
@@ -315,6 +317,8 @@ def part2(n: int) -> None:
         for action in core.tick(now):
             if isinstance(action, RestCall):
                 core.rest_ok(action.account, action.kind, now)
+            elif isinstance(action, SendPing):
+                core.pong_received(action.conn_id, now)
     cpu = time.process_time() - cpu0
     print(f"  CPU per simulated idle minute            {cpu / 10 * 1000:8.1f} ms "
           "(keepalives, pings)")
