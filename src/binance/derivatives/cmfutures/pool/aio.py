@@ -399,6 +399,9 @@ class StreamPool:
         for client in self._mirror_clients.values():
             with contextlib.suppress(Exception):
                 await client.close()
+        for append in self._sunk:  # journal appends never handed out: retrieve their outcome
+            if append is not None:
+                append.add_done_callback(_retrieve)
         if self._session is not None:
             await self._session.close()
         self._closed.set()
@@ -716,6 +719,11 @@ async def _race(*aws: Awaitable[Any]) -> None:
         for t in tasks:
             with contextlib.suppress(BaseException):
                 await t
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def _quietly(send: Awaitable[None]) -> None:
