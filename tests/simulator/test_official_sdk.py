@@ -454,7 +454,15 @@ def _unknown_fields(model: Any, path: str = "") -> set[str]:
 
 
 def _without_event_type(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in raw.items() if k != "e"}
+    """``raw`` without ``e`` and without the live-traffic fields the SDK 14.1.0 models do not
+    declare and silently drop (``o.si``, ``o.ss``, ``a.P[].ma``: issue 10 item 7)."""
+    out = {k: v for k, v in raw.items() if k != "e"}
+    if isinstance(out.get("o"), dict):
+        out["o"] = {k: v for k, v in out["o"].items() if k not in ("si", "ss")}
+    if isinstance(out.get("a"), dict) and "P" in out["a"]:
+        out["a"] = {**out["a"], "P": [{k: v for k, v in p.items() if k != "ma"}
+                                      for p in out["a"]["P"]]}
+    return out
 
 
 async def test_sdk_stream_parses_listen_key_expired_with_numeric_time(sdk_log: Any) -> None:
