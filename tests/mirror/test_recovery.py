@@ -32,10 +32,10 @@ class Row:
     time: int
     symbol: str = SYM
     side: str = "BUY"
-    price: Decimal = D("64000")
-    qty: Decimal = D("1")
-    realized_pnl: Decimal = D("0")
-    commission: Decimal = D("0.00000078")
+    price: Decimal = Decimal("64000")
+    qty: Decimal = Decimal("1")
+    realized_pnl: Decimal = Decimal("0")
+    commission: Decimal = Decimal("0.00000078")
     commission_asset: str | None = "BTC"
     position_side: str = "BOTH"
     maker: bool = False
