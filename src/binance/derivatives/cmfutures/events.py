@@ -14,7 +14,9 @@ extra keys are ignored; conditional keys (``N``, ``n``, ``AP``, ``cr``, ``M``, `
 ``a.S``, ``cw``...) may be absent; the combined-stream envelope ``{"stream":..,"data":..}`` is
 unwrapped. An event type this module does not know becomes :class:`UnknownEvent` with its raw
 payload; bytes that are not an event raise :class:`MalformedEvent`, which the stream reports
-in band and never treats as fatal.
+in band and never treats as fatal. Keys a typed event does not model are dropped from it but
+stay reachable: :func:`decode_with_payload` also returns the JSON object, and
+:func:`unmodelled_fields` lists what the types do not cover.
 """
 
 from __future__ import annotations
