@@ -47,7 +47,7 @@ async def resolve(value: Any) -> Any:
 
 
 async def test_user_trades_by_symbol(client: Any, server: StubServer) -> None:
-    server.push(200, _payload("coinm_docs_user_trades.json"), path="/dapi/v1/userTrades")
+    server.push(200, _payload("dapi_v1_userTrades.doc.json"), path="/dapi/v1/userTrades")
     trades = await resolve(TradeApi(client).cmfutures_get_user_trades_v1(
         symbol="BTCUSD_200626", start_time=1590743000000, end_time=1590744000000,
         from_id=5, limit=1000))
@@ -75,7 +75,7 @@ async def test_user_trades_by_pair(client: Any, server: StubServer) -> None:
 
 
 async def test_income_history(client: Any, server: StubServer) -> None:
-    server.push(200, _payload("coinm_docs_income.json"), path="/dapi/v1/income")
+    server.push(200, _payload("dapi_v1_income.doc.json"), path="/dapi/v1/income")
     rows = await resolve(AccountApi(client).cmfutures_get_income_history_v1(
         symbol="BTCUSD_200925", income_type="COMMISSION", start_time=1, end_time=2, limit=10))
     assert [type(r) for r in rows] == [Income, Income]
@@ -92,7 +92,7 @@ async def test_income_history(client: Any, server: StubServer) -> None:
 async def test_history_with_http_info_keeps_unknown_fields_reachable(
     client: Any, server: StubServer
 ) -> None:
-    row = dict(_payload("coinm_docs_user_trades.json")[0], futureField="x")
+    row = dict(_payload("dapi_v1_userTrades.doc.json")[0], futureField="x")
     server.push(200, [row], path="/dapi/v1/userTrades")
     response = await resolve(
         TradeApi(client).cmfutures_get_user_trades_v1_with_http_info(symbol="BTCUSD_200626"))

@@ -213,13 +213,13 @@ ACCOUNT_ASSET_KEYS = {
 ACCOUNT_POSITION_KEYS = {
     "symbol", "positionAmt", "initialMargin", "maintMargin", "unrealizedProfit",
     "positionInitialMargin", "openOrderInitialMargin", "leverage", "isolated", "positionSide",
-    "entryPrice", "breakEvenPrice", "maxQty", "notionalValue", "updateTime"}
+    "entryPrice", "breakEvenPrice", "maxQty", "notionalValue", "isolatedWallet", "updateTime"}
 BALANCE_KEYS = {"accountAlias", "asset", "balance", "withdrawAvailable", "crossWalletBalance",
                 "crossUnPnl", "availableBalance", "updateTime"}
 POSITION_RISK_KEYS = {
     "symbol", "positionAmt", "entryPrice", "breakEvenPrice", "markPrice", "unRealizedProfit",
     "liquidationPrice", "leverage", "maxQty", "marginType", "isolatedMargin", "isAutoAddMargin",
-    "positionSide", "updateTime"}
+    "positionSide", "notionalValue", "isolatedWallet", "updateTime"}
 ORDER_KEYS = {
     "avgPrice", "clientOrderId", "cumBase", "cumQty", "executedQty", "orderId", "origQty",
     "origType", "price", "reduceOnly", "side", "positionSide", "status", "stopPrice",
@@ -254,7 +254,8 @@ def test_rest_shapes(rec: Recorder) -> None:
     resting = rec.ex.new_order("k", {"symbol": BTC, "side": "BUY", "type": "LIMIT",
                                      "quantity": "4", "price": "60000", "timeInForce": "GTC"})
     (row,) = rec.ex.open_orders("k", {})
-    check_row(row, ORDER_KEYS - {"pair", "cumQty"} | {"time"}, "openOrders")
+    check_row(row, ORDER_KEYS - {"cumQty"} | {"time"}, "openOrders")
+    assert row["pair"] == "BTCUSD"
     assert rec.ex.open_orders("k", {"symbol": "ETHUSD_PERP"}) == []
     assert rec.ex.open_orders("k", {"pair": "BTCUSD"}) == [row]
     cancelled = rec.ex.cancel_order("k", {"symbol": BTC, "orderId": str(resting["orderId"])})

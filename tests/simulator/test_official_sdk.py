@@ -81,6 +81,12 @@ from binance.derivatives.cmfutures.simulator import Simulator, SimulatorOptions
 SYMBOL = "BTCUSD_PERP"
 MARK = Decimal("65000")
 ORDER_FIELDS_UNKNOWN_TO_SDK = {".avgPrice", ".cumBase"}
+# Fields every live COIN-M row carries (ccxt issue #9500's dapi capture, ccxt's parsePosition
+# samples; tests/fixtures/real/) that the SDK's models do not declare: kept on purpose.
+# (The SDK's list models, positionRisk among them, validate items with model_validate, which
+# drops undeclared fields instead of keeping them in additional_properties: notionalValue and
+# isolatedWallet vanish there without trace; tests/simulator/test_real_payloads.py checks them.)
+ACCOUNT_FIELDS_UNKNOWN_TO_SDK = {".positions[].isolatedWallet"}
 WAIT_S = 5.0  # bound for waiting on a condition; never a timing assumption
 
 
@@ -295,7 +301,7 @@ async def _assert_snapshots_match(rest: Any, state: Any) -> None:
     """account / balance / positionRisk through the SDK equal the engine's ``state``."""
     account = await _call(rest.account_information)
     assert _is(account, AccountInformationResponse)
-    assert _unknown_fields(account) == set()
+    assert _unknown_fields(account) == ACCOUNT_FIELDS_UNKNOWN_TO_SDK
     assert {a.asset for a in account.assets} == set(state.balances)
     for asset in account.assets:
         b = state.balances[asset.asset]
@@ -357,7 +363,8 @@ async def _assert_snapshots_match(rest: Any, state: Any) -> None:
         assert _d(row.position_amt) == p.position_amount
         assert _d(row.entry_price) == p.entry_price
         assert _d(row.break_even_price) == p.break_even_price
-        assert _d(row.mark_price) == p.mark_price
+        # flat rows show markPrice "0.00000000", as Binance's example and live captures do
+        assert _d(row.mark_price) == (p.mark_price if p.position_amount else 0)
         assert _d(row.un_realized_profit) == p.unrealized_profit
         assert _d(row.liquidation_price) == p.liquidation_price
         isolated = p.margin_type == "isolated"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -26,10 +25,6 @@ from binance.derivatives.cmfutures.events import (
 )
 
 T0 = 1_767_225_600.0
-
-SIMULATOR_MISSING = (
-    importlib.util.find_spec("binance.derivatives.cmfutures.simulator.simulator") is None
-)
 
 
 def make_order(n: int, at_ms: int, alias: str = "") -> OrderTradeUpdate:
@@ -174,8 +169,6 @@ def sim_options() -> Any:
 
 @pytest.fixture
 async def harness(sim_options: Any) -> AsyncIterator[StreamHarness]:
-    if SIMULATOR_MISSING:
-        pytest.skip("the simulator is not available")
     from binance.derivatives.cmfutures.simulator import Simulator
 
     async with Simulator(clock=ManualClock(start=T0), seed=11, options=sim_options) as sim:
@@ -191,8 +184,6 @@ def stream_harness_factory() -> Any:
     """An async factory ``(clock, seed) -> StreamHarness`` on a fresh, started simulator
     (for hypothesis tests, where function-scoped fixtures are shared across examples).
     The caller stops ``harness.sim``."""
-    if SIMULATOR_MISSING:
-        pytest.skip("the simulator is not available")
     from binance.derivatives.cmfutures.simulator import Simulator
 
     async def make(clock: Any, seed: int) -> StreamHarness:

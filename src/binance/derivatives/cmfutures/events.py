@@ -26,6 +26,8 @@ from typing import Any, ClassVar, Final, Union
 
 import msgspec
 
+from ._decimals import check_decimals
+
 __all__ = [
     "AccountConfigUpdate",
     "AccountUpdate",
@@ -472,15 +474,24 @@ def decode_event(data: bytes | str) -> Event:
 
     :returns: a typed event, or :class:`UnknownEvent` for a well-formed object with an
         unknown (or missing) ``e``.
-    :raises MalformedEvent: if ``data`` is not JSON, not an object, or a known event type
-        with missing or wrongly typed required fields.
+    :raises MalformedEvent: if ``data`` is not JSON, not an object, nested too deeply
+        (``RecursionError`` is never raised), or a known event type with missing or wrongly
+        typed required fields, or with a Decimal outside the accepted range: NaN, sNaN,
+        Infinity, or an order of magnitude outside 1e-30..1e30 (see ``_decimals``).
     """
     try:
-        return _event_decoder.decode(data)
+        event: Event = _event_decoder.decode(data)
     except msgspec.ValidationError as exc:
         first_error = exc
     except msgspec.DecodeError as exc:
         raise MalformedEvent(data, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedEvent(data, "JSON nested too deeply") from None
+    else:
+        problem = check_decimals(event)
+        if problem is not None:
+            raise MalformedEvent(data, f"invalid {_wire_tag(event)}: {problem}")
+        return event
     return _decode_slow(data, first_error)
 
 
@@ -539,6 +550,8 @@ def _collect_unmodelled(model: Any, payload: Any, prefix: str, out: dict[str, An
             out[name] = value
         else:
             _collect_unmodelled(getattr(model, attr), value, name, out)
+def _wire_tag(event: Any) -> str:
+    return str(type(event).__struct_config__.tag)
 
 
 def _decode_slow(data: bytes | str, first_error: msgspec.ValidationError) -> Event:
@@ -546,6 +559,8 @@ def _decode_slow(data: bytes | str, first_error: msgspec.ValidationError) -> Eve
         obj = _any_decoder.decode(data)
     except msgspec.DecodeError as exc:  # pragma: no cover - the fast path saw valid JSON
         raise MalformedEvent(data, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedEvent(data, "JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise MalformedEvent(data, "not a JSON object")
     if "e" not in obj and "stream" in obj and "data" in obj:

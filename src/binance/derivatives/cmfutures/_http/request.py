@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import urlencode
 
+from ..base_url import split_base_url
 from ..exceptions import ApiTypeError, ApiValueError, MissingAuthError
 
 if TYPE_CHECKING:
@@ -209,7 +210,9 @@ def _parse_auth(value: Any, opts: CallOptions) -> None:
 class PreparedRequest:
     """A request exactly as it goes on the wire.
 
-    :ivar target: path plus ``?query`` (what is sent on the request line).
+    :ivar host: the origin, ``scheme://host[:port]`` (what the connection pool is keyed by).
+    :ivar target: the host's path prefix, the endpoint path and ``?query`` (what is sent on
+        the request line).
     :ivar timeout: ``(connect, read, total)`` in seconds.
     :ivar stream: do not read the body (``_without_preload_content``).
     """
@@ -315,10 +318,12 @@ def build_request(
         timeout = opts.timeout or _config_timeout(config)
     else:
         timeout = _config_timeout(config)
+    origin, prefix = split_base_url(config.host)
+    path = prefix + endpoint.path
     return PreparedRequest(
         endpoint.method,
-        config.host,
-        endpoint.path + "?" + query if query else endpoint.path,
+        origin,
+        path + "?" + query if query else path,
         headers,
         body,
         timeout,

@@ -35,6 +35,7 @@ from .views import (
 if TYPE_CHECKING:
     from ..async_api_client import AsyncApiClient
     from ..configuration import Configuration
+    from ..journal import Journal
     from ..stream import StreamOptions
     from .sync import SyncAccountMirror
 
@@ -142,6 +143,11 @@ class AccountMirror:
     :param trades_source: an async callable answering a :class:`~.recovery.TradeQuery` with
         ``userTrades`` rows, replacing the REST call of the fill recovery (for tests and
         custom sources). Without it and without a REST client, fills are not recovered.
+    :param journal: a :class:`~binance.derivatives.cmfutures.Journal`. The mirror starts from
+        it (the last journaled snapshot plus later events, :attr:`stale` until its first
+        resync), gives it to the stream it creates, and journals every resync snapshot, so
+        the account can be rebuilt at any offset (``journal.rebuild_account``).
+    :param account: the account id in the journal (default ``"default"``).
     """
 
     def __init__(
@@ -156,6 +162,8 @@ class AccountMirror:
         snapshot_source: SnapshotSource | None = None,
         rng: random.Random | None = None,
         trades_source: TradesSource | None = None,
+        journal: Journal | None = None,
+        account: str = "default",
     ) -> None:
         if configuration is None and api_client is None and (
             stream is None or snapshot_source is None
@@ -193,6 +201,8 @@ class AccountMirror:
         self._closed = False
         self._started = False
         self._resync_waiters: list[asyncio.Future[ResyncReport]] = []
+        self._journal = journal
+        self._account = account
 
     # ------------------------------------------------------------------ views
 
@@ -278,13 +288,16 @@ class AccountMirror:
                 kwargs: dict[str, Any] = {"api_client": self._api_client, "clock": self._clock}
                 if self._stream_options is not None:
                     kwargs["options"] = self._stream_options
+                if self._journal is not None:
+                    kwargs.update(journal=self._journal, account=self._account)
                 self._stream = UserDataStream(**kwargs)
+            resumed = await self._resume_from_journal()
             await self._stack.enter_async_context(self._stream)
         except BaseException:
             await self._stack.aclose()
             self._closed = True
             raise
-        self._emit(self._state.begin_resync("initial", self._clock.time(), stale=False))
+        self._emit(self._state.begin_resync("initial", self._clock.time(), stale=resumed))
         self._consume_task = asyncio.create_task(self._consume(), name="AccountMirror.consume")
         self._start_resync_task()
         if self._options.resync_interval is not None:
@@ -409,6 +422,7 @@ class AccountMirror:
         while True:
             await self._connected.wait()
             self._state.begin_attempt(self._clock.time())
+            journaled_through = self._journal.last_offset if self._journal is not None else 0
             try:
                 snapshot = await self._fetch(self._snapshot_source)
             except asyncio.CancelledError:
@@ -433,6 +447,12 @@ class AccountMirror:
             changes = self._state.finish_resync(snapshot, self._clock.time())
             report = self._state.last_resync
             self._emit(changes)
+            if self._journal is not None and report is not None:
+                try:
+                    await self._journal_snapshot(snapshot, report, journaled_through)
+                except Exception as exc:  # the journal is the record: do not go on without it
+                    self._fail(exc)
+                    return
             waiters, self._resync_waiters = self._resync_waiters, []
             for fut in waiters:
                 if not fut.done() and report is not None:
@@ -472,6 +492,30 @@ class AccountMirror:
         if plan is not None and plan.truncated:
             logger.warning("fill recovery stopped after %d userTrades calls (bound); trades of "
                            "%s may be unreported", plan.requests, ", ".join(plan.symbols))
+    async def _resume_from_journal(self) -> bool:
+        """Start from the journal's last snapshot plus later events; True if there was one."""
+        if self._journal is None:
+            return False
+        from ..journal.rebuild import rebuild_account
+
+        state = await rebuild_account(self._journal, self._account, memory=self._options.memory)
+        if state is None:
+            return False
+        state.set_recovery_options(self._state._recovery_options)
+        self._state = state
+        return True
+
+    async def _journal_snapshot(
+        self, snapshot: Snapshot, report: ResyncReport, after_offset: int
+    ) -> None:
+        from ..journal.records import AccountSnapshot
+
+        assert self._journal is not None
+        record = AccountSnapshot(
+            at=report.finished_at, reason=report.reason, after_offset=after_offset,
+            snapshot=snapshot,
+        )
+        await self._journal.append(self._account, record, self._clock.time())
 
     @staticmethod
     async def _fetch(source: SnapshotSource) -> Snapshot:

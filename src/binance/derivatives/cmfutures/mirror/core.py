@@ -557,6 +557,10 @@ class MirrorState:
         self._recovery = FillRecoveryPlan(symbols, self._gap_start_ms, int(at * 1000),
                                           self._recovery_options)
 
+    def set_recovery_options(self, options: RecoveryOptions | None) -> None:
+        """Change the bounds of future fill recoveries (None disables them)."""
+        self._recovery_options = options
+
     @property
     def recovery_pending(self) -> bool:
         """True when trades of a gap window remain to be fetched (:meth:`next_trade_query`)."""

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ..events import OrderUpdate
-from ._money import ZERO, dec_str, q8
+from ._money import ZERO, dec_str, nz8, price_str, q8
 from .contracts import Contract
 from .state import OrderState
 
@@ -86,9 +86,11 @@ class Order:
              ) -> dict[str, Any]:
         """The order as REST returns it, in Binance's documented shapes:
 
-        ``"response"`` (new/modify/cancel order): with ``pair``, ``cumQty``, no ``time``;
-        ``"open_orders"`` (``GET /dapi/v1/openOrders`` row): ``time``, no ``pair``/``cumQty``;
-        ``"query"`` (``GET /dapi/v1/order``): ``time`` and ``pair``, no ``cumQty``.
+        ``"response"`` (new/modify/cancel order): ``cumQty``, no ``time``;
+        ``"open_orders"`` (``GET /dapi/v1/openOrders`` row) and ``"query"``
+        (``GET /dapi/v1/order``): ``time``, no ``cumQty``. Every shape has ``pair`` (live
+        COIN-M rows carry it). A zero ``avgPrice`` is written at the price precision
+        (``"0.0"``), ``cumBase`` as ``"0"`` or with 8 decimals.
         """
         row: dict[str, Any] = {
             "orderId": self.order_id,
@@ -97,11 +99,12 @@ class Order:
             "status": self.status,
             "clientOrderId": self.client_order_id,
             "price": dec_str(self.price),
-            "avgPrice": dec_str(self.avg_price),
+            "avgPrice": (dec_str(self.avg_price) if self.avg_price
+                         else price_str(ZERO, self.contract.price_precision)),
             "origQty": dec_str(self.orig_qty),
             "executedQty": dec_str(self.executed_qty),
             "cumQty": dec_str(self.executed_qty),
-            "cumBase": dec_str(self.cum_base),
+            "cumBase": nz8(self.cum_base),
             "timeInForce": self.time_in_force,
             "type": self.type,
             "reduceOnly": self.reduce_only,
@@ -119,8 +122,6 @@ class Order:
         if shape != "response":
             del row["cumQty"]
             row["time"] = self.time
-        if shape == "open_orders":
-            del row["pair"]
         return row
 
     @property

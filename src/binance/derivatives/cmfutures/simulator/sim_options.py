@@ -56,6 +56,11 @@ class SimulatorOptions:
         delivers to the newest connection on the key only.
     :ivar close_timeout: real seconds to wait for the client's close frame when the server
         closes (housekeeping only, not protocol timing).
+    :ivar max_streams_per_connection: listen keys one connection may hold (in the URL and by
+        SUBSCRIBE, together): 200, as Binance's futures streams. A SUBSCRIBE that would
+        exceed it answers error code 2 and subscribes nothing; a URL naming more is refused
+        with HTTP 400. A subscription to a dead or unknown key is answered with
+        ``listenKeyExpired`` and not kept.
 
     Engine:
 
@@ -86,6 +91,7 @@ class SimulatorOptions:
     unknown_key_on_connect: Literal["accept", "reject"] = "accept"
     fan_out: bool = True
     close_timeout: float = 2.0
+    max_streams_per_connection: int = 200
     random_walk_interval: float | None = None
     engine_options: EngineOptions | None = None
 
@@ -98,6 +104,7 @@ class SimulatorOptions:
             "max_inbound_per_second": self.max_inbound_per_second,
             "weight_limit": self.weight_limit,
             "ban_seconds": self.ban_seconds,
+            "max_streams_per_connection": self.max_streams_per_connection,
         }
         for name, value in positive.items():
             if value <= 0:

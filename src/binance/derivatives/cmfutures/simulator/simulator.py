@@ -18,8 +18,9 @@ import contextlib
 import json
 import os
 import random
-import string
-from collections.abc import Callable, Iterable, Mapping
+import re
+import secrets
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,16 +29,20 @@ from aiohttp import web
 from ..clock import Clock, ManualClock
 from ..events import ListenKeyExpired, UnknownEvent, encode_event
 from .auth import API_KEY_PATTERN, Credential, load_public_key
+from .engine import Exchange
 from .faults import FaultRecord, Faults
 from .listen_keys import KEY_ALPHABET, ListenKey, ListenKeyRegistry
 from .rate_limit import OrderCounter, WeightLimiter
 from .sim_options import EmittedEvent, SimAccount, SimulatorOptions
+from .state import AccountState
 from .websocket import ConnectionHub
 
 if TYPE_CHECKING:
     from ..configuration import Configuration
 
 __all__ = ["Simulator"]
+
+_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 class _AccountRecord:
@@ -56,14 +61,23 @@ class Simulator:
         :meth:`advance`). Use :class:`~..clock.SystemClock` for real time.
     :param host: interface to bind; loopback by default.
     :param port: TCP port; 0 picks a free one (see :attr:`port` after start).
-    :param seed: makes API keys, secrets, listen keys and the random walk reproducible.
+    :param seed: makes the simulation reproducible: with a seed, the API keys, secrets and
+        listen keys it draws and the engine's random walk are the same on every run (for
+        tests). Without one (None, the default) keys, secrets and listen keys come from
+        :mod:`secrets`, different on every run, and the engine uses seed 0.
     :param options: behaviour switches, see :class:`SimulatorOptions`.
     :param accounts: accounts to create, each a mapping of :meth:`add_account` keyword
         arguments; the first becomes :attr:`account`. Default: one HMAC account with random
         keys and the engine's default balances.
+    :param control_token: the secret the HTTP control path ``/_sim`` requires
+        (``Authorization: Bearer TOKEN``, see :mod:`.control`); default: a new random one
+        per simulator (:attr:`control_token`).
 
     :raises OSError: from ``__aenter__`` if the address cannot be bound.
     """
+
+    exchange: Exchange
+    """The account engine (pure, no I/O): orders, fills, margin, funding, mark prices."""
 
     def __init__(
         self,
@@ -71,18 +85,30 @@ class Simulator:
         clock: Clock | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: int = 0,
+        seed: int | None = None,
         options: SimulatorOptions | None = None,
         accounts: Iterable[Mapping[str, Any]] | None = None,
+        control_token: str | None = None,
     ) -> None:
+        if control_token is not None and not _TOKEN_PATTERN.fullmatch(control_token):
+            raise ValueError("control_token must be 16-128 characters [A-Za-z0-9_-]")
+        self.control_token: str = (
+            control_token if control_token is not None else secrets.token_urlsafe(32)
+        )
         self.clock: Clock = clock if clock is not None else ManualClock()
         self.host = host
         self.port = port
         self.seed = seed
         self.options = options if options is not None else SimulatorOptions()
-        self._rng = random.Random(f"cmfutures-simulator:{seed}")
+        # credentials and listen keys are secrets: unpredictable unless a seed is asked for
+        self._rng: random.Random = (
+            random.Random(f"cmfutures-simulator:{seed}") if seed is not None
+            else random.SystemRandom()
+        )
         self.listen_keys = ListenKeyRegistry(
-            random.Random(f"cmfutures-listen-keys:{seed}"), self.options.listen_key_lifetime
+            random.Random(f"cmfutures-listen-keys:{seed}") if seed is not None
+            else random.SystemRandom(),
+            self.options.listen_key_lifetime,
         )
         self.limiter = WeightLimiter(
             self.options.weight_limit, 60.0, self.options.ban_seconds
@@ -100,7 +126,12 @@ class Simulator:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-        self.exchange: Any = self._make_exchange(seed)
+        self.exchange = Exchange(
+            self.now_ms,
+            random.Random(f"cmfutures-engine:{seed if seed is not None else 0}"),
+            self.options.engine_options,
+        )
+        self.exchange.on_event = self._on_engine_event
         specs = list(accounts) if accounts is not None else [{}]
         if not specs:
             raise ValueError("accounts= must name at least one account (or be None)")
@@ -112,17 +143,6 @@ class Simulator:
         return f"Simulator({where}, accounts={len(self._accounts)}, clock={self.clock!r})"
 
     # ------------------------------------------------------------------ engine
-
-    def _make_exchange(self, seed: int) -> Any:
-        try:
-            from .engine import Exchange
-        except ImportError:  # pragma: no cover - only while the engine is being written
-            return None
-        exchange = Exchange(
-            self.now_ms, random.Random(f"cmfutures-engine:{seed}"), self.options.engine_options
-        )
-        exchange.on_event = self._on_engine_event
-        return exchange
 
     def now_ms(self) -> int:
         """The clock's time in integer milliseconds."""
@@ -192,8 +212,6 @@ class Simulator:
     def _register_in_engine(
         self, api_key: str, balances: Mapping[str, Any] | None, hedge_mode: bool
     ) -> str:
-        if self.exchange is None:
-            return "".join(self._rng.choice(string.ascii_letters) for _ in range(4))
         converted = (
             {asset: Decimal(str(amount)) for asset, amount in balances.items()}
             if balances is not None
@@ -314,11 +332,9 @@ class Simulator:
         event, raw = self._expired_raw(record.key)
         return self._record(record.api_key, record.key, event, raw)
 
-    def _dead_key_frame(self, key: str) -> tuple[bytes, Callable[[int], None]]:
-        record = self.listen_keys.lookup(key)
-        event, raw = self._expired_raw(key)
-        emitted = self._record(record.api_key if record else None, key, event, raw)
-        return raw, emitted.received
+    def _dead_key_frame(self, key: str) -> bytes:
+        _, raw = self._expired_raw(key)
+        return raw
 
     # ------------------------------------------------------------------ emission
 
@@ -405,17 +421,12 @@ class Simulator:
 
     # ------------------------------------------------------------------ queries
 
-    def state(self, account: SimAccount | str | None = None) -> Any:
-        """The engine's state of the account (balances, positions, open orders).
+    def state(self, account: SimAccount | str | None = None) -> AccountState:
+        """The engine's state of the account (balances, positions, open orders; Decimal).
 
-        :raises RuntimeError: the account engine is not available.
+        :raises KeyError: no such account.
         """
-        return self._require_exchange().state(self.resolve(account).api_key)
-
-    def _require_exchange(self) -> Any:
-        if self.exchange is None:
-            raise RuntimeError("the simulator's account engine (simulator.engine) is not available")
-        return self.exchange
+        return self.exchange.state(self.resolve(account).api_key)
 
     def connections(self, account: SimAccount | str | None = None) -> int:
         """Open connections: all of them (None), or those live on the account's key."""
@@ -452,6 +463,14 @@ class Simulator:
         else:
             auth = BinanceAuth(api_key=acct.api_key, private_key_pem=private_key_pem)
         return Configuration(host=self.rest_url, stream_host=self.stream_url, auth=auth, **kwargs)
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a ``/_sim`` control request needs: the token (and JSON for POSTs)."""
+        return {
+            "Authorization": f"Bearer {self.control_token}",
+            "Content-Type": "application/json",
+        }
 
     @property
     def rest_url(self) -> str:
@@ -503,9 +522,8 @@ class Simulator:
         while True:
             await self.clock.sleep(max(0.0, next_at - self.clock.time()))
             next_at += interval
-            if self.exchange is not None:
-                self.sweep()
-                self.exchange.random_walk()
+            self.sweep()
+            self.exchange.random_walk()
 
     # ------------------------------------------------------------------ lifecycle
 

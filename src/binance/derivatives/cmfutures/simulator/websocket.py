@@ -236,6 +236,13 @@ class Connection:
             if len(keys) != len(params):
                 self._error(2, "Invalid request: params must be strings", req_id)
                 return
+            limit = self.options.max_streams_per_connection
+            if len(set(keys) | set(self.subscriptions)) > limit:
+                self._error(
+                    2, f"Invalid request: a connection can subscribe to at most {limit} "
+                    "streams", req_id,
+                )
+                return
             rejected = [k for k in keys if not self.hub.key_is_live(k)]
             if rejected and self.options.unknown_key_on_connect == "reject":
                 self._error(2, "Invalid request: invalid listen key", req_id)
@@ -278,17 +285,16 @@ class Connection:
     # ------------------------------------------------------------------ subscriptions
 
     def subscribe(self, key: str) -> None:
-        """Subscribe to ``key``; a dead key gets ``listenKeyExpired`` right away."""
+        """Subscribe to ``key``; a dead or unknown key gets ``listenKeyExpired`` right away
+        and is not kept (so subscribing to made-up keys costs no memory)."""
         if self.hub.key_is_live(key):
             self.subscriptions[key] = True
             self.hub.subscribed(self, key)
         else:
-            self.subscriptions[key] = False
-            raw, on_sent = self.hub.dead_key_frame(key)
+            raw = self.hub.dead_key_frame(key)
             self.enqueue(
                 self.frame_for(key, raw),
                 close_after=CLOSE_NORMAL if self.options.close_after_expired else None,
-                on_sent=on_sent,
             )
 
     # ------------------------------------------------------------------ lifecycle
@@ -353,7 +359,7 @@ class ConnectionHub:
     """All open connections, and delivery of frames to those subscribed to a key.
 
     :param key_is_live: whether a listen key is currently active.
-    :param dead_key_frame: build (and record) the ``listenKeyExpired`` frame for a client
+    :param dead_key_frame: build the ``listenKeyExpired`` frame (not recorded) for a client
         connecting/subscribing with a dead key.
     """
 
@@ -363,7 +369,7 @@ class ConnectionHub:
         options: SimulatorOptions,
         *,
         key_is_live: Callable[[str], bool],
-        dead_key_frame: Callable[[str], tuple[bytes, OnSent]],
+        dead_key_frame: Callable[[str], bytes],
     ) -> None:
         self.clock = clock
         self.options = options
