@@ -133,3 +133,21 @@ async def test_loop_is_idle_sees_queued_callbacks_ready_sockets_and_due_timers()
     loop.remove_reader(a.fileno())
     a.close()
     b.close()
+
+
+async def test_settle_waits_for_tracked_work_in_another_thread() -> None:
+    import threading
+
+    clock = ManualClock(start=0)
+    release = threading.Event()
+    loop = asyncio.get_running_loop()
+    work = loop.run_in_executor(None, release.wait, 10)
+    clock.track(work)
+    # the work finishes only when another thread says so, well after the loop went idle
+    threading.Timer(0.05, release.set).start()
+    await clock.settle()
+    assert work.done() and work.result() is True
+    untracked = loop.run_in_executor(None, threading.Event().wait, 0.05)
+    await clock.settle()
+    assert not untracked.done()  # settle cannot see untracked thread work (documented)
+    await untracked

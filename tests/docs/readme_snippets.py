@@ -78,13 +78,14 @@ async def run_snippet(
     source: str,
     namespace: dict[str, Any],
     *,
-    alongside: Callable[[ast.stmt], Awaitable[None]] | None = None,
+    alongside: Callable[[ast.stmt], Awaitable[bool | None]] | None = None,
 ) -> None:
     """Run ``source`` statement by statement in ``namespace``.
 
     ``alongside(statement)``, if given, runs concurrently with each asynchronous statement
     (to drive the simulator while the example waits for something to happen); it is
-    cancelled when the statement finishes.
+    cancelled when the statement finishes. A driver that returns ``True`` ends the statement
+    instead, as Ctrl-C would: for a loop meant to wait for new data forever (``follow``).
     """
     for module in statements(source):
         code = compile(module, str(README), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -94,6 +95,12 @@ async def run_snippet(
         task = asyncio.ensure_future(eval(code, namespace))
         driver = asyncio.ensure_future(alongside(module.body[0])) if alongside else None
         try:
+            if driver is not None:
+                await asyncio.wait({task, driver}, return_when=asyncio.FIRST_COMPLETED)
+                if not task.done() and driver.done() and driver.result() is True:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    continue
             await task
         finally:
             if driver is not None:

@@ -24,6 +24,7 @@ RUN = {
     ("The managed stream", 0): "test_managed_stream_example",
     ("The account mirror", 0): "test_account_mirror_example",
     ("The simulator in your own tests", 0): "test_simulator_in_your_own_tests_example",
+    ("The journal: what survives what", 0): "test_journal_example",
 }
 
 
@@ -45,7 +46,7 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test_command in ci.splitlines()
 
 
-@pytest.mark.parametrize("name", ["rest-client", "stream", "mirror", "simulator"])
+@pytest.mark.parametrize("name", ["rest-client", "stream", "mirror", "simulator", "journal"])
 def test_every_linked_reference_exists(name: str) -> None:
     assert f"docs/{name}.md" in README.read_text()
     assert (README.parent / "docs" / f"{name}.md").is_file()
@@ -163,3 +164,41 @@ async def test_simulator_in_your_own_tests_example(
     await run_snippet(python_block("The simulator in your own tests"), namespace)
     await namespace["test_my_bot_sees_its_fill"](cmfutures_simulator, cmfutures_configuration)
     assert cmfutures_simulator.emitted(), "the example's order reached the stream"
+
+
+async def test_journal_example(
+    simulator_env: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sim = simulator_env
+    monkeypatch.chdir(tmp_path)  # the example's Journal("events.db")
+    booked: list[Any] = []
+    namespace: dict[str, Any] = {"cfg": Configuration.from_env(), "book": booked.append}
+
+    async def drive(statement: ast.stmt) -> bool | None:
+        if isinstance(statement, ast.AsyncWith):  # the stream: a fill once it is connected
+            for _ in range(1000):
+                await sim.advance(0)
+                if sim.connections(sim.account):
+                    break
+            sim.exchange.new_order(sim.account.api_key, {
+                "symbol": "BTCUSD_PERP", "side": "BUY", "type": "MARKET", "quantity": "1"})
+            return None
+        if isinstance(statement, ast.AsyncFor) and "consumer" in ast.unparse(statement.iter):
+            journal = namespace["journal"]
+            last = [e.offset async for e in journal.read()][-1]
+            for _ in range(5000):  # the consumer follows forever: stop it once all is booked
+                await asyncio.sleep(0)
+                if await namespace["consumer"].committed() == last:
+                    return True
+            raise AssertionError("the consumer did not commit every entry")
+        return None
+
+    await run_snippet(python_block("The journal: what survives what"), namespace, alongside=drive)
+    journal = namespace["journal"]
+    entries = [e async for e in journal.read()]
+    assert entries[0].offset == 1 and entries[0].account == "default"
+    assert type(entries[0].message).__name__ == "StreamConnected"
+    assert namespace["entry"].offset == entries[-1].offset
+    assert booked == [e.message for e in entries]
+    await namespace["consumer"].aclose()
+    await journal.close()

@@ -53,21 +53,19 @@ class SimProcess:
         self.rest = self.ws = ""
         self.token: str | None = None
         assert self.proc.stdout is not None
-        while not (self.rest and self.ws):
+        while not (self.rest and self.ws and self.token):
             line = self.proc.stdout.readline()
             assert line, f"simulator died: {self.proc.stderr.read() if self.proc.stderr else ''}"
             if line.startswith("rest:"):
                 self.rest = line.split(None, 1)[1].strip()
             elif line.startswith("ws:"):
                 self.ws = line.split(None, 1)[1].strip()
-            elif "token" in line.lower():  # a control token, if the simulator prints one
+            elif line.startswith("token:"):  # the /_sim control token, printed third
                 self.token = line.split()[-1]
 
     def control(self, path: str) -> Any:
         request = urllib.request.Request(self.rest + path)
-        if self.token:
-            request.add_header("X-Sim-Token", self.token)
-            request.add_header("Authorization", f"Bearer {self.token}")
+        request.add_header("Authorization", f"Bearer {self.token}")
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 

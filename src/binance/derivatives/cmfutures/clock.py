@@ -14,7 +14,7 @@ import itertools
 import math
 import selectors
 import time
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["Clock", "ManualClock", "SystemClock"]
 
@@ -89,6 +89,7 @@ class ManualClock:
         self._now = time.time() if start is None else float(start)
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._counter = itertools.count()
+        self._off_loop: set[asyncio.Future[Any]] = set()
 
     def time(self) -> float:
         return self._now
@@ -158,8 +159,11 @@ class ManualClock:
         written and read, and so on, however many round trips that takes. No real time is
         waited for: a timer due later is not waited for.
 
-        Limits: work in other threads (an executor, a second event loop) is not seen until
-        it hands a result back to this loop; a task that only ever yields (``while True:
+        Work in other threads is not visible to the loop: a component that hands work to a
+        thread and awaits it (the journal's SQLite commits) registers that future with
+        :meth:`track`, and settling waits for tracked work to finish before it calls the loop
+        idle. Untracked work in other threads is not seen until it hands a result back to
+        this loop. A task that only ever yields (``while True:
         await asyncio.sleep(0)``) never lets the loop go idle, so settling gives up after
         ``max_steps`` passes of the loop. An event loop that does not expose its ready
         queue and selector (asyncio's proactor loop on Windows, uvloop) cannot be asked:
@@ -173,7 +177,19 @@ class ManualClock:
                 await _settle_blind()
                 return
             if idle:
-                return
+                if not self._off_loop:
+                    return
+                await asyncio.wait(set(self._off_loop))
+
+    def track(self, work: asyncio.Future[Any]) -> None:
+        """Have :meth:`settle` wait for ``work``, a future completed by another thread.
+
+        Components that offload to a thread call this when their clock has it (a
+        :class:`SystemClock` has nothing to settle and no such method).
+        """
+        if not work.done():
+            self._off_loop.add(work)
+            work.add_done_callback(self._off_loop.discard)
 
     def __repr__(self) -> str:
         return f"ManualClock(now={self._now:.3f}, sleepers={len(self._sleepers)})"

@@ -123,12 +123,11 @@ class JournalWriter:
             await asyncio.shield(self._flusher)
 
     async def _flush_loop(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
-                    results = await loop.run_in_executor(self._executor, self._write, batch)
+                    results = await self._offload(self._write, batch)
                 except Exception as exc:
                     error = exc if isinstance(exc, JournalWriteError) else JournalWriteError(
                         f"journal {self.path}: could not append {len(batch)} message(s): "
@@ -154,6 +153,14 @@ class JournalWriter:
                     await self.retain()
         finally:
             self._flusher = None
+
+    def _offload(self, fn: Any, *args: Any) -> asyncio.Future[Any]:
+        """``fn(*args)`` in the writer thread; a ManualClock's ``settle()`` waits for it."""
+        work = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        track = getattr(self._clock, "track", None)
+        if track is not None:
+            track(work)
+        return work
 
     def _state(self, account: str) -> _Account:
         state = self._accounts.get(account)
@@ -260,11 +267,10 @@ class JournalWriter:
 
     async def retain(self) -> int:
         """Apply retention now, chunk by chunk (appends interleave). Returns rows removed."""
-        loop = asyncio.get_running_loop()
         total = 0
         while True:
-            removed = await loop.run_in_executor(
-                self._executor, retain_chunk, self._conn, self._retention, self._clock.time()
+            removed: int = await self._offload(
+                retain_chunk, self._conn, self._retention, self._clock.time()
             )
             total += removed
             if not removed or self._pending:
