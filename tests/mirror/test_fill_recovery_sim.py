@@ -151,9 +151,9 @@ STEP = st.one_of(
 )
 
 
-async def run_schedule(steps: list[tuple[Any, ...]]) -> None:
+async def run_schedule(steps: list[tuple[Any, ...]], source: str) -> None:
     async with Simulator(clock=ManualClock(start=T0)) as sim:
-        mirror = await open_mirror(sim, "emitted")
+        mirror = await open_mirror(sim, source)
         sub = mirror.changes()
         acct = sim.account
         mark = Decimal(65000)
@@ -182,13 +182,14 @@ async def run_schedule(steps: list[tuple[Any, ...]]) -> None:
         await close(sim, mirror)
 
 
+@pytest.mark.parametrize("source", ["emitted", "rest"])
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(STEP, min_size=1, max_size=14))
+@given(steps=st.lists(STEP, min_size=1, max_size=14))
 def test_random_fault_schedules_report_every_fill_exactly_once(
-    steps: list[tuple[Any, ...]],
+    source: str, steps: list[tuple[Any, ...]],
 ) -> None:
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(run_schedule(steps))
+        loop.run_until_complete(run_schedule(steps, source))
     finally:
         loop.close()
