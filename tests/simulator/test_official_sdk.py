@@ -227,9 +227,12 @@ async def test_signed_calls_parse_and_match_engine_state(
 ) -> None:
     rest, api_key = _client_for(sim, key_type)
 
-    before = int(time.time() * 1000)
+    # Bounds read through the simulator's own conversion: it reports its clock to the *nearest*
+    # millisecond (Simulator.now_ms), so a truncated int(time.time() * 1000) taken after the
+    # call can still be 1 ms below the server time it must bound.
+    before = sim.now_ms()
     server_time = await _call(rest.check_server_time)
-    after = int(time.time() * 1000)
+    after = sim.now_ms()
     assert _is(server_time, CheckServerTimeResponse)
     assert before <= server_time.server_time <= after
 
