@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -242,12 +243,20 @@ async def test_refused_is_named_by_both_clients(refused_port: int, command: list
     assert "cannot reach the server: connection refused" in _one_line(err)
 
 
-async def test_tls_to_a_plain_http_server_is_named(sim: Simulator) -> None:
+@pytest.mark.parametrize("command", [["listen-key", "create"], ["stream"]])
+async def test_tls_to_a_plain_http_server_is_named(sim: Simulator, command: list[str]) -> None:
+    # listen-key runs on the sync client, stream's preflight on the async one: both name
+    # OpenSSL's reason, not an exception class (e.g. "wrong version number")
     env = _env(BINANCE_API_KEY="k", BINANCE_SECRET_KEY="s")
     https = sim.rest_url.replace("http://", "https://")
-    code, _, err = await _run("listen-key", "create", "--host", https, env=env)
+    wss = sim.stream_url.replace("ws://", "wss://")
+    streams = ["--stream-host", wss] * (command == ["stream"])
+    code, _, err = await _run(*command, "--host", https, *streams, env=env)
     assert code == 5, err
-    assert "cannot reach the server: TLS failure" in _one_line(err)
+    line = _one_line(err)
+    assert "cannot reach the server: TLS failure" in line
+    assert re.search(r"TLS failure: [a-z][a-z ]+$", line), line
+    assert "Error" not in line and "_ssl.c" not in line
 
 
 # --------------------------------------------------------------------------- item 5

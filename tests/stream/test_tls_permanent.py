@@ -28,6 +28,7 @@ from binance.derivatives.cmfutures import (
     Configuration,
     UserDataStreamsApi,
 )
+from binance.derivatives.cmfutures.cli.errors import describe_error
 from binance.derivatives.cmfutures.exceptions import NetworkException
 from binance.derivatives.cmfutures.stream import UserDataStream
 
@@ -122,6 +123,12 @@ async def test_rest_does_not_retry_a_rejected_certificate(
     assert info.value.kind == "tls" and info.value.permanent
     assert "certificate" in str(info.value)
     assert tls.connections == 1  # not 4
+    # the ssl reason, not only an exception class, in the message and the CLI's one line
+    reason = "certificate verify failed: self-signed certificate"
+    assert info.value.reason == f"tls: certificate rejected: {reason}"
+    assert describe_error(info.value)[0] == (
+        f"cannot reach the server: TLS failure: certificate rejected: {reason}"
+    )
 
 
 @pytest.fixture
