@@ -199,6 +199,56 @@ def test_plain_text_from_the_environment_warns(
     assert messages[1].startswith("BINANCE_CMFUTURES_STREAM_HOST is ws://exchange.example")
 
 
+CREDENTIALS = {"BINANCE_API_KEY": "k", "BINANCE_SECRET_KEY": "s"}
+
+
+@pytest.mark.parametrize(("value", "needle"), BAD_REST_HOSTS)
+def test_from_env_names_the_variable_of_a_bad_host(value: str, needle: str) -> None:
+    env = {**CREDENTIALS, "BINANCE_CMFUTURES_HOST": value}  # a mapping, not os.environ
+    with pytest.raises(ApiValueError, match=f"^BINANCE_CMFUTURES_HOST .*{needle}") as info:
+        Configuration.from_env(env)
+    assert "hunter2" not in str(info.value)
+    stream = {**CREDENTIALS, "BINANCE_CMFUTURES_STREAM_HOST": value.replace("http", "ws", 1)}
+    with pytest.raises(ApiValueError, match=f"^BINANCE_CMFUTURES_STREAM_HOST .*{needle}"):
+        Configuration.from_env(stream)
+
+
+def test_from_env_names_the_stream_variable_from_os_environ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BINANCE_CMFUTURES_STREAM_HOST", "ws://127.0.0.1:99999")
+    needle = r"^BINANCE_CMFUTURES_STREAM_HOST has an invalid port"
+    with pytest.raises(ApiValueError, match=needle):
+        Configuration.from_env()
+    with pytest.raises(ApiValueError, match=needle):
+        Configuration()
+
+
+def test_from_env_warns_about_plain_text_under_the_variable_s_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger=base_url.PLAINTEXT_LOGGER)
+    env = {
+        **CREDENTIALS,
+        "BINANCE_CMFUTURES_HOST": "http://exchange.example",
+        "BINANCE_CMFUTURES_STREAM_HOST": "ws://exchange.example",
+    }
+    config = Configuration.from_env(env)
+    assert (config.host, config.stream_host) == ("http://exchange.example", "ws://exchange.example")
+    messages = _warnings(caplog)
+    assert len(messages) == 2
+    assert messages[0].startswith("BINANCE_CMFUTURES_HOST is http://exchange.example")
+    assert messages[1].startswith("BINANCE_CMFUTURES_STREAM_HOST is ws://exchange.example")
+
+
+def test_from_env_keyword_hosts_win_over_the_variables() -> None:
+    env = {**CREDENTIALS, "BINANCE_CMFUTURES_HOST": "http://127.0.0.1:99999"}
+    config = Configuration.from_env(env, host="http://127.0.0.1:8080")
+    assert config.host == "http://127.0.0.1:8080"
+
+
 def test_an_overridden_environment_host_does_not_warn(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
