@@ -8,16 +8,12 @@ one warning per host per process.
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from binance.derivatives.cmfutures import (
-    ApiClient,
-    AsyncApiClient,
     BinanceAuth,
     Configuration,
     UserDataStreamsApi,
@@ -25,6 +21,7 @@ from binance.derivatives.cmfutures import (
 )
 from binance.derivatives.cmfutures.exceptions import ApiValueError
 
+from .conftest import Factory, resolve
 from .stub_server import LISTEN_KEY, StubServer
 
 HOST_VARS = ("BINANCE_CMFUTURES_HOST", "BINANCE_CMFUTURES_STREAM_HOST")
@@ -120,22 +117,6 @@ def test_parse_base_url_parts() -> None:
 # --------------------------------------------------------------------------- on the wire
 
 
-@pytest.fixture(params=["sync", "async"])
-async def make_client(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Any]]:
-    made: list[Any] = []
-
-    def factory(cfg: Configuration) -> Any:
-        client = (ApiClient if request.param == "sync" else AsyncApiClient)(cfg)
-        made.append(client)
-        return client
-
-    yield factory
-    for client in made:
-        result = client.close()
-        if inspect.isawaitable(result):
-            await result
-
-
 @pytest.mark.parametrize(
     ("suffix", "expected_path"),
     [
@@ -147,13 +128,12 @@ async def make_client(request: pytest.FixtureRequest) -> AsyncIterator[Callable[
     ],
 )
 async def test_path_prefix_and_trailing_slash_are_sent_identically(
-    server: StubServer, make_client: Callable[..., Any], suffix: str, expected_path: str
+    server: StubServer, make_client: Factory, suffix: str, expected_path: str
 ) -> None:
     server.push(200, {"listenKey": LISTEN_KEY}, path=expected_path)
     config = Configuration(host=server.url + suffix, auth=BinanceAuth("k", secret_key="s"))
     result = UserDataStreamsApi(make_client(config)).cmfutures_create_listen_key_v1()
-    if inspect.isawaitable(result):
-        result = await result
+    result = await resolve(result)
     assert result.listen_key == LISTEN_KEY
     assert [r.path for r in server.requests] == [expected_path]
     assert "authorization" not in server.requests[0].headers

@@ -6,10 +6,8 @@ signed call proves the bytes on the wire were signed correctly.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -40,32 +38,10 @@ from binance.derivatives.cmfutures.models import (
 )
 from binance.derivatives.cmfutures.signing import CredentialFormatError
 
-from .conftest import HMAC_SECRET
+from .conftest import HMAC_SECRET, Factory, resolve
 from .stub_server import LISTEN_KEY, StubServer
 
 Client = Any
-Factory = Callable[..., Client]
-
-
-@pytest.fixture(params=["sync", "async"])
-async def make_client(request: pytest.FixtureRequest) -> AsyncIterator[Factory]:
-    made: list[Client] = []
-
-    def factory(cfg: Configuration, **kwargs: Any) -> Client:
-        klass = ApiClient if request.param == "sync" else AsyncApiClient
-        client = klass(cfg, **kwargs)
-        made.append(client)
-        return client
-
-    yield factory
-    for client in made:
-        result = client.close()
-        if inspect.isawaitable(result):
-            await result
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 METHODS = {
