@@ -26,18 +26,12 @@ from typing import Any
 from binance.derivatives.cmfutures import Journal
 from binance.derivatives.cmfutures.events import StreamGap, decode_event, event_identity
 
+from ..cli_process import CLI, clean_env
 from .conftest import T0, order_event
 
-CLI = [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main"]
 API_KEY = "CrashTestKey0123456789abcdef0123456789abcdef0123456789abcdef0123"
 SECRET = "CrashTestSecret0123456789abcdef0123456789abcdef0123456789abcdef0"
 HERE = Path(__file__).resolve().parent
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BINANCE_")}
-    env.update(extra)
-    return env
 
 
 class SimProcess:
@@ -48,19 +42,20 @@ class SimProcess:
             [*CLI, "simulate", "--port", "0", "--account", f"{API_KEY}:{SECRET}",
              "--set", "orders_per_10s=100000", "--set", "orders_per_minute=100000",
              "--set", "weight_limit=100000000"],
-            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.rest = self.ws = ""
         self.token: str | None = None
         assert self.proc.stdout is not None
-        while not (self.rest and self.ws):
+        # `cmfutures simulate` prints its REST and WS bases, then the control token's line
+        while not (self.rest and self.ws and self.token):
             line = self.proc.stdout.readline()
             assert line, f"simulator died: {self.proc.stderr.read() if self.proc.stderr else ''}"
             if line.startswith("rest:"):
                 self.rest = line.split(None, 1)[1].strip()
             elif line.startswith("ws:"):
                 self.ws = line.split(None, 1)[1].strip()
-            elif "token" in line.lower():  # a control token, if the simulator prints one
+            elif "token" in line.lower():
                 self.token = line.split()[-1]
 
     def control(self, path: str) -> Any:
@@ -89,7 +84,7 @@ class WriterProcess:
     def __init__(self, sim: SimProcess, path: Path) -> None:
         self.proc = subprocess.Popen(
             [*CLI, "stream", "--json", "--journal", str(path)],
-            env=_env(BINANCE_API_KEY=API_KEY, BINANCE_SECRET_KEY=SECRET,
+            env=clean_env(BINANCE_API_KEY=API_KEY, BINANCE_SECRET_KEY=SECRET,
                      BINANCE_CMFUTURES_HOST=sim.rest, BINANCE_CMFUTURES_STREAM_HOST=sim.ws),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
@@ -212,7 +207,7 @@ def test_writer_killed_during_a_burst_then_restarted(tmp_path: Path) -> None:
 def _consumer(path: Path, log: Path, *args: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "consumer_process.py"), str(path), str(log), *args],
-        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "READY", proc.stderr.read() if proc.stderr else ""
