@@ -6,15 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from binance.derivatives.cmfutures.clock import ManualClock
 from binance.derivatives.cmfutures.events import (
-    OrderTradeUpdate,
-    OrderUpdate,
     StreamConnected,
     StreamGap,
     StreamMessage,
@@ -24,34 +21,9 @@ from binance.derivatives.cmfutures.events import (
     event_identity,
 )
 
+from ..factories import order_event
+
 T0 = 1_767_225_600.0
-
-
-def make_order(n: int, at_ms: int, alias: str = "") -> OrderTradeUpdate:
-    return OrderTradeUpdate(
-        event_time=at_ms,
-        transaction_time=at_ms,
-        order=OrderUpdate(
-            symbol="BTCUSD_PERP",
-            client_order_id=f"test-{n}",
-            side="BUY",
-            order_type="LIMIT",
-            time_in_force="GTC",
-            original_quantity=Decimal("1"),
-            original_price=Decimal("64250.0"),
-            average_price=Decimal("0"),
-            stop_price=Decimal("0"),
-            execution_type="NEW",
-            order_status="NEW",
-            order_id=n,
-            last_filled_quantity=Decimal("0"),
-            cumulative_filled_quantity=Decimal("0"),
-            last_filled_price=Decimal("0"),
-            trade_time=at_ms,
-            trade_id=0,
-        ),
-        account_alias=alias or None,
-    )
 
 
 class StreamHarness:
@@ -101,7 +73,7 @@ class StreamHarness:
         out = []
         for _ in range(count):
             self._n += 1
-            event = make_order(self._n, self.sim.now_ms(), self.sim.account.alias)
+            event = order_event(self._n, self.sim.now_ms(), alias=self.sim.account.alias or None)
             out.append(self.sim.emit(self.sim.account.api_key, event, encode_event(event)))
         return out
 
