@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -164,3 +164,24 @@ def stream_harness_factory() -> Any:
         return StreamHarness(sim)
 
     return make
+
+
+@contextlib.asynccontextmanager
+async def serve_listen_key(
+    handler: Callable[[Any], Awaitable[Any]], **runner_options: Any
+) -> AsyncIterator[str]:
+    """A local aiohttp server answering every method on ``/dapi/v1/listenKey`` with
+    ``handler``; yields its ``127.0.0.1:PORT``. ``runner_options`` go to ``web.AppRunner``."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_route("*", "/dapi/v1/listenKey", handler)
+    runner = web.AppRunner(app, access_log=None, **runner_options)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

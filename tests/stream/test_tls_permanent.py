@@ -32,6 +32,8 @@ from binance.derivatives.cmfutures.cli.errors import describe_error
 from binance.derivatives.cmfutures.exceptions import NetworkException
 from binance.derivatives.cmfutures.stream import UserDataStream
 
+from .conftest import serve_listen_key
+
 AUTH = BinanceAuth(api_key="k", secret_key="s")
 
 
@@ -136,15 +138,8 @@ async def listen_key_server() -> AsyncIterator[str]:
     async def listen_key(request: web.Request) -> web.Response:
         return web.json_response({"listenKey": "k" * 60} if request.method == "POST" else {})
 
-    app = web.Application()
-    app.router.add_route("*", "/dapi/v1/listenKey", listen_key)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serve_listen_key(listen_key) as address:
+        yield f"http://{address}"
 
 
 async def test_the_stream_stops_on_a_rejected_certificate_instead_of_reconnecting(
