@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import inspect
 import re
 from collections.abc import Awaitable, Callable
@@ -78,13 +79,14 @@ async def run_snippet(
     source: str,
     namespace: dict[str, Any],
     *,
-    alongside: Callable[[ast.stmt], Awaitable[None]] | None = None,
+    alongside: Callable[[ast.stmt], Awaitable[bool | None]] | None = None,
 ) -> None:
     """Run ``source`` statement by statement in ``namespace``.
 
     ``alongside(statement)``, if given, runs concurrently with each asynchronous statement
     (to drive the simulator while the example waits for something to happen); it is
-    cancelled when the statement finishes.
+    cancelled when the statement finishes. If it returns True, the statement is done: it is
+    cancelled (for a loop that follows for ever, such as a journal consumer's).
     """
     for module in statements(source):
         code = compile(module, str(README), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -94,7 +96,16 @@ async def run_snippet(
         task = asyncio.ensure_future(eval(code, namespace))
         driver = asyncio.ensure_future(alongside(module.body[0])) if alongside else None
         try:
-            await task
+            stop = False
+            if driver is not None:
+                await asyncio.wait({task, driver}, return_when=asyncio.FIRST_COMPLETED)
+                stop = not task.done() and driver.result() is True
+            if stop:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            else:
+                await task
         finally:
             if driver is not None:
                 driver.cancel()

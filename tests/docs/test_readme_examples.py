@@ -24,6 +24,7 @@ RUN = {
     ("The managed stream", 0): "test_managed_stream_example",
     ("The account mirror", 0): "test_account_mirror_example",
     ("The simulator in your own tests", 0): "test_simulator_in_your_own_tests_example",
+    ("The journal: what survives what", 0): "test_journal_example",
 }
 
 
@@ -163,3 +164,47 @@ async def test_simulator_in_your_own_tests_example(
     await run_snippet(python_block("The simulator in your own tests"), namespace)
     await namespace["test_my_bot_sees_its_fill"](cmfutures_simulator, cmfutures_configuration)
     assert cmfutures_simulator.emitted(), "the example's order reached the stream"
+
+
+async def test_journal_example(cmfutures_simulator: Simulator, tmp_path: Path) -> None:
+    sim = cmfutures_simulator
+    booked: list[Any] = []
+    namespace: dict[str, Any] = {"cfg": sim.configuration(), "book": booked.append}
+    source = python_block("The journal: what survives what")
+    assert '"events.db"' in source
+    source = source.replace('"events.db"', repr(str(tmp_path / "events.db")))
+
+    async def drive(statement: ast.stmt) -> bool | None:
+        if isinstance(statement, ast.AsyncWith):  # the stream: give it an order to journal
+            for _ in range(1000):
+                await sim.advance(0)
+                if sim.connections(sim.account):
+                    sim.exchange.new_order(sim.account.api_key, {
+                        "symbol": "BTCUSD_PERP", "side": "BUY", "type": "MARKET",
+                        "quantity": "1"})
+                    break
+            return None
+        consumer = namespace.get("consumer")
+        if not isinstance(statement, ast.AsyncFor) or consumer is None:
+            return None
+        journal = namespace["journal"]  # the consumer follows for ever: stop once caught up
+        last = [e async for e in journal.read(after=0, account=None, follow=False)][-1].offset
+        for _ in range(1000):
+            if await consumer.committed() == last:
+                return True
+            await asyncio.sleep(0.01)
+        raise AssertionError("the example's consumer did not commit every entry")
+
+    try:
+        await run_snippet(source, namespace, alongside=drive)
+        journal = namespace["journal"]
+        entries = [e async for e in journal.read(after=0, account=None, follow=False)]
+        assert entries and [e.offset for e in entries] == list(range(1, len(entries) + 1))
+        assert namespace["entry"].account == "default"
+        assert booked == [e.message for e in entries]
+        assert await namespace["consumer"].committed() == entries[-1].offset
+    finally:
+        if "consumer" in namespace:
+            await namespace["consumer"].aclose()
+        if "journal" in namespace:
+            await namespace["journal"].close()
