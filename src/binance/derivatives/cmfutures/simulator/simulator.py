@@ -145,7 +145,13 @@ class Simulator:
     # ------------------------------------------------------------------ engine
 
     def now_ms(self) -> int:
-        """The clock's time in integer milliseconds."""
+        """The clock's time in integer milliseconds, rounded to the *nearest* millisecond.
+
+        Rounded, not truncated: a :class:`ManualClock`'s float sums fall just short of the
+        intended instant (``T0 + 0.1 + 0.1`` reads ``...199.9998`` ms), and truncating would
+        stamp them a millisecond early. On a real clock this is up to 0.5 ms ahead of
+        ``int(time.time() * 1000)``: bound a server time by ``now_ms()`` readings, not by that.
+        """
         return round(self.clock.time() * 1000)
 
     # ------------------------------------------------------------------ accounts
