@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,39 +22,11 @@ from binance.derivatives.cmfutures.cli.render import to_json_line, to_text_line
 from binance.derivatives.cmfutures.exceptions import NetworkException
 from binance.derivatives.cmfutures.simulator import Simulator
 
-CLI = [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main"]
+from ..cli_process import account_env, clean_env, one_line, run_cli, start_cli
+
 SECRET = "Xq7bT2mN9vK4pL8wR3sY6zA1cD5eF0gH2jJ4kM6nP8qS0tU3vW5xY7zB9dC1fE3h"
 HAS_DEV_ZERO = os.path.exists("/dev/zero")
 LISTEN_KEY = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8WXYZ"
-
-
-def _env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BINANCE_")}
-    env.update(overrides)
-    return env
-
-
-async def _run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
-    except asyncio.TimeoutError:  # e.g. a key file that blocks: never leave the process behind
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
-def _one_line(err: str, *secrets: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("cmfutures: error: ") and "Traceback" not in err
-    for secret in secrets:
-        assert secret not in err
-    return lines[0]
 
 
 @pytest.fixture
@@ -85,18 +57,18 @@ async def test_key_text_in_the_path_variable_is_exit_3_and_not_echoed() -> None:
         )
         .decode()
     )
-    env = _env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH=pem)
-    code, _, err = await _run("listen-key", "create", env=env)
+    env = clean_env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH=pem)
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert code == 3
-    line = _one_line(err, pem.splitlines()[1][:12], "BEGIN")
+    line = one_line(err, pem.splitlines()[1][:12], "BEGIN")
     assert "key text" in line and "private_key_pem=" in line
 
 
 async def test_a_secret_in_the_path_variable_is_exit_3_and_not_echoed() -> None:
-    env = _env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH=SECRET)
-    code, _, err = await _run("listen-key", "create", env=env)
+    env = clean_env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH=SECRET)
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert code == 3
-    line = _one_line(err, SECRET, SECRET[:12])
+    line = one_line(err, SECRET, SECRET[:12])
     assert "BINANCE_SECRET_KEY" in line
 
 
@@ -113,15 +85,10 @@ async def test_a_key_with_a_windows_line_ending_is_exit_3_and_not_echoed(
         (account.api_key + "\r", account.secret_key),
         (account.api_key, account.secret_key + "\r"),
     ):
-        env = _env(
-            BINANCE_API_KEY=api_key,
-            BINANCE_SECRET_KEY=secret,
-            BINANCE_CMFUTURES_HOST=sim.rest_url,
-            BINANCE_CMFUTURES_STREAM_HOST=sim.stream_url,
-        )
-        code, _, err = await _run(*command, env=env)
+        env = account_env(sim, BINANCE_API_KEY=api_key, BINANCE_SECRET_KEY=secret)
+        code, _, err = await run_cli(*command, env=env)
         assert code == 3, err
-        line = _one_line(err, account.api_key, account.secret_key)
+        line = one_line(err, account.api_key, account.secret_key)
         assert "carriage return" in line and "Windows line ending" in line
 
 
@@ -139,21 +106,21 @@ async def test_a_key_with_a_windows_line_ending_is_exit_3_and_not_echoed(
     ],
 )
 async def test_a_bad_host_is_exit_3(flags: list[str], needle: str) -> None:
-    env = _env(BINANCE_API_KEY="key", BINANCE_SECRET_KEY="secret")
-    code, _, err = await _run("stream", *flags, env=env)
+    env = clean_env(BINANCE_API_KEY="key", BINANCE_SECRET_KEY="secret")
+    code, _, err = await run_cli("stream", *flags, env=env)
     assert code == 3, err
-    assert needle in _one_line(err, "hunter2")
+    assert needle in one_line(err, "hunter2")
 
 
 async def test_a_bad_port_in_the_environment_is_exit_3() -> None:
-    env = _env(
+    env = clean_env(
         BINANCE_API_KEY="key",
         BINANCE_SECRET_KEY="secret",
         BINANCE_CMFUTURES_HOST="http://127.0.0.1:99999",
     )
-    code, _, err = await _run("listen-key", "create", env=env)
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert code == 3, err
-    assert "BINANCE_CMFUTURES_HOST has an invalid port" in _one_line(err)
+    assert "BINANCE_CMFUTURES_HOST has an invalid port" in one_line(err)
 
 
 # --------------------------------------------------------------------------- item 4
@@ -173,22 +140,8 @@ def test_unknown_events_with_a_listen_key_are_masked_too() -> None:
 
 
 async def test_stream_json_masks_an_expired_listen_key(sim: Simulator) -> None:
-    account = sim.account
-    assert account.secret_key is not None
-    env = _env(
-        BINANCE_API_KEY=account.api_key,
-        BINANCE_SECRET_KEY=account.secret_key,
-        BINANCE_CMFUTURES_HOST=sim.rest_url,
-        BINANCE_CMFUTURES_STREAM_HOST=sim.stream_url,
-    )
-    proc = await asyncio.create_subprocess_exec(
-        *CLI,
-        "stream",
-        "--json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = account_env(sim)
+    proc = await start_cli("stream", "--json", env=env)
     assert proc.stdout is not None
     try:
         first = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
@@ -229,9 +182,9 @@ def test_network_errors_keep_their_reason(kind: str, detail: str, expected: str)
 @pytest.mark.parametrize("command", [["listen-key", "create"], ["stream"]])
 async def test_refused_is_named_by_both_clients(refused_port: int, command: list[str]) -> None:
     # listen-key runs on the sync client, stream's preflight on the async one
-    env = _env(BINANCE_API_KEY="k", BINANCE_SECRET_KEY="s")
+    env = clean_env(BINANCE_API_KEY="k", BINANCE_SECRET_KEY="s")
     url = f"127.0.0.1:{refused_port}"
-    code, _, err = await _run(
+    code, _, err = await run_cli(
         *command,
         "--host",
         f"http://{url}",
@@ -239,15 +192,23 @@ async def test_refused_is_named_by_both_clients(refused_port: int, command: list
         env=env,
     )
     assert code == 5, err
-    assert "cannot reach the server: connection refused" in _one_line(err)
+    assert "cannot reach the server: connection refused" in one_line(err)
 
 
-async def test_tls_to_a_plain_http_server_is_named(sim: Simulator) -> None:
-    env = _env(BINANCE_API_KEY="k", BINANCE_SECRET_KEY="s")
+@pytest.mark.parametrize("command", [["listen-key", "create"], ["stream"]])
+async def test_tls_to_a_plain_http_server_is_named(sim: Simulator, command: list[str]) -> None:
+    # listen-key runs on the sync client, stream's preflight on the async one: both name
+    # OpenSSL's reason, not an exception class (e.g. "wrong version number")
+    env = clean_env(BINANCE_API_KEY="k", BINANCE_SECRET_KEY="s")
     https = sim.rest_url.replace("http://", "https://")
-    code, _, err = await _run("listen-key", "create", "--host", https, env=env)
+    wss = sim.stream_url.replace("ws://", "wss://")
+    streams = ["--stream-host", wss] * (command == ["stream"])
+    code, _, err = await run_cli(*command, "--host", https, *streams, env=env)
     assert code == 5, err
-    assert "cannot reach the server: TLS failure" in _one_line(err)
+    line = one_line(err)
+    assert "cannot reach the server: TLS failure" in line
+    assert re.search(r"TLS failure: [a-z][a-z ]+$", line), line
+    assert "Error" not in line and "_ssl.c" not in line
 
 
 # --------------------------------------------------------------------------- item 5
@@ -255,12 +216,12 @@ async def test_tls_to_a_plain_http_server_is_named(sim: Simulator) -> None:
 
 async def test_plain_text_to_a_remote_host_is_warned_even_when_quiet() -> None:
     # The bad stream host stops the command before any connection: nothing leaves 127.0.0.1.
-    env = _env(
+    env = clean_env(
         BINANCE_API_KEY="key",
         BINANCE_SECRET_KEY="secret",
         BINANCE_CMFUTURES_HOST="http://203.0.113.7:8080",
     )
-    code, _, err = await _run("stream", "--stream-host", "ws://127.0.0.1:1?x", env=env)
+    code, _, err = await run_cli("stream", "--stream-host", "ws://127.0.0.1:1?x", env=env)
     assert code == 3
     lines = err.strip().splitlines()
     assert len(lines) == 2, err
@@ -269,14 +230,8 @@ async def test_plain_text_to_a_remote_host_is_warned_even_when_quiet() -> None:
 
 
 async def test_loopback_plain_text_draws_no_warning(sim: Simulator) -> None:
-    account = sim.account
-    assert account.secret_key is not None
-    env = _env(
-        BINANCE_API_KEY=account.api_key,
-        BINANCE_SECRET_KEY=account.secret_key,
-        BINANCE_CMFUTURES_HOST=sim.rest_url,
-    )
-    code, _, err = await _run("listen-key", "create", env=env)
+    env = account_env(sim, stream_host=False)
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert (code, err) == (0, "")
 
 
@@ -286,16 +241,16 @@ async def test_loopback_plain_text_draws_no_warning(sim: Simulator) -> None:
 async def test_dev_zero_as_the_key_file_is_exit_3() -> None:
     if not HAS_DEV_ZERO:
         pytest.skip("no /dev/zero")
-    env = _env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH="/dev/zero")
-    code, _, err = await _run("listen-key", "create", env=env)
+    env = clean_env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH="/dev/zero")
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert code == 3
-    assert "not a regular file" in _one_line(err)
+    assert "not a regular file" in one_line(err)
 
 
 async def test_a_fifo_as_the_key_file_is_exit_3(tmp_path: Path) -> None:
     fifo = tmp_path / "key.pem"
     os.mkfifo(fifo)
-    env = _env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH=str(fifo))
-    code, _, err = await _run("listen-key", "create", env=env)
+    env = clean_env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH=str(fifo))
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert code == 3
-    assert "not a regular file" in _one_line(err)
+    assert "not a regular file" in one_line(err)

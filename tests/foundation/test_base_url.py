@@ -8,16 +8,12 @@ one warning per host per process.
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from binance.derivatives.cmfutures import (
-    ApiClient,
-    AsyncApiClient,
     BinanceAuth,
     Configuration,
     UserDataStreamsApi,
@@ -25,6 +21,7 @@ from binance.derivatives.cmfutures import (
 )
 from binance.derivatives.cmfutures.exceptions import ApiValueError
 
+from .conftest import Factory, resolve
 from .stub_server import LISTEN_KEY, StubServer
 
 HOST_VARS = ("BINANCE_CMFUTURES_HOST", "BINANCE_CMFUTURES_STREAM_HOST")
@@ -120,22 +117,6 @@ def test_parse_base_url_parts() -> None:
 # --------------------------------------------------------------------------- on the wire
 
 
-@pytest.fixture(params=["sync", "async"])
-async def make_client(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Any]]:
-    made: list[Any] = []
-
-    def factory(cfg: Configuration) -> Any:
-        client = (ApiClient if request.param == "sync" else AsyncApiClient)(cfg)
-        made.append(client)
-        return client
-
-    yield factory
-    for client in made:
-        result = client.close()
-        if inspect.isawaitable(result):
-            await result
-
-
 @pytest.mark.parametrize(
     ("suffix", "expected_path"),
     [
@@ -147,13 +128,12 @@ async def make_client(request: pytest.FixtureRequest) -> AsyncIterator[Callable[
     ],
 )
 async def test_path_prefix_and_trailing_slash_are_sent_identically(
-    server: StubServer, make_client: Callable[..., Any], suffix: str, expected_path: str
+    server: StubServer, make_client: Factory, suffix: str, expected_path: str
 ) -> None:
     server.push(200, {"listenKey": LISTEN_KEY}, path=expected_path)
     config = Configuration(host=server.url + suffix, auth=BinanceAuth("k", secret_key="s"))
     result = UserDataStreamsApi(make_client(config)).cmfutures_create_listen_key_v1()
-    if inspect.isawaitable(result):
-        result = await result
+    result = await resolve(result)
     assert result.listen_key == LISTEN_KEY
     assert [r.path for r in server.requests] == [expected_path]
     assert "authorization" not in server.requests[0].headers
@@ -197,6 +177,56 @@ def test_plain_text_from_the_environment_warns(
     assert len(messages) == 2
     assert messages[0].startswith("BINANCE_CMFUTURES_HOST is http://exchange.example")
     assert messages[1].startswith("BINANCE_CMFUTURES_STREAM_HOST is ws://exchange.example")
+
+
+CREDENTIALS = {"BINANCE_API_KEY": "k", "BINANCE_SECRET_KEY": "s"}
+
+
+@pytest.mark.parametrize(("value", "needle"), BAD_REST_HOSTS)
+def test_from_env_names_the_variable_of_a_bad_host(value: str, needle: str) -> None:
+    env = {**CREDENTIALS, "BINANCE_CMFUTURES_HOST": value}  # a mapping, not os.environ
+    with pytest.raises(ApiValueError, match=f"^BINANCE_CMFUTURES_HOST .*{needle}") as info:
+        Configuration.from_env(env)
+    assert "hunter2" not in str(info.value)
+    stream = {**CREDENTIALS, "BINANCE_CMFUTURES_STREAM_HOST": value.replace("http", "ws", 1)}
+    with pytest.raises(ApiValueError, match=f"^BINANCE_CMFUTURES_STREAM_HOST .*{needle}"):
+        Configuration.from_env(stream)
+
+
+def test_from_env_names_the_stream_variable_from_os_environ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BINANCE_CMFUTURES_STREAM_HOST", "ws://127.0.0.1:99999")
+    needle = r"^BINANCE_CMFUTURES_STREAM_HOST has an invalid port"
+    with pytest.raises(ApiValueError, match=needle):
+        Configuration.from_env()
+    with pytest.raises(ApiValueError, match=needle):
+        Configuration()
+
+
+def test_from_env_warns_about_plain_text_under_the_variable_s_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger=base_url.PLAINTEXT_LOGGER)
+    env = {
+        **CREDENTIALS,
+        "BINANCE_CMFUTURES_HOST": "http://exchange.example",
+        "BINANCE_CMFUTURES_STREAM_HOST": "ws://exchange.example",
+    }
+    config = Configuration.from_env(env)
+    assert (config.host, config.stream_host) == ("http://exchange.example", "ws://exchange.example")
+    messages = _warnings(caplog)
+    assert len(messages) == 2
+    assert messages[0].startswith("BINANCE_CMFUTURES_HOST is http://exchange.example")
+    assert messages[1].startswith("BINANCE_CMFUTURES_STREAM_HOST is ws://exchange.example")
+
+
+def test_from_env_keyword_hosts_win_over_the_variables() -> None:
+    env = {**CREDENTIALS, "BINANCE_CMFUTURES_HOST": "http://127.0.0.1:99999"}
+    config = Configuration.from_env(env, host="http://127.0.0.1:8080")
+    assert config.host == "http://127.0.0.1:8080"
 
 
 def test_an_overridden_environment_host_does_not_warn(

@@ -8,11 +8,10 @@ nature (the deadline is a wall-clock promise); timeouts are short so each takes 
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ import pytest
 from binance.derivatives.cmfutures import (
     AccountApi,
     ApiClient,
-    AsyncApiClient,
     BinanceAuth,
     Configuration,
     UserDataStreamsApi,
@@ -28,9 +26,9 @@ from binance.derivatives.cmfutures import (
 from binance.derivatives.cmfutures import exceptions as exc
 
 from . import hostile_server as hs
+from .conftest import Factory, resolve
 from .stub_server import BALANCE
 
-Factory = Callable[..., Any]
 TIMEOUT = (0.5, 0.5)  # the attempt's deadline is 1.0 s
 DEADLINE = 1.0
 SLACK = 1.2  # scheduling slack on a loaded 2-core machine; the server gives up after 4 s
@@ -52,22 +50,6 @@ def hostile(_hostile: hs.HostileServer) -> hs.HostileServer:
     return _hostile
 
 
-@pytest.fixture(params=["sync", "async"])
-async def make_client(request: pytest.FixtureRequest) -> AsyncIterator[Factory]:
-    made: list[Any] = []
-
-    def factory(cfg: Configuration) -> Any:
-        client = (ApiClient if request.param == "sync" else AsyncApiClient)(cfg)
-        made.append(client)
-        return client
-
-    yield factory
-    for client in made:
-        result = client.close()
-        if inspect.isawaitable(result):
-            await result
-
-
 def config(server: hs.HostileServer, **kwargs: Any) -> Configuration:
     kwargs.setdefault("retries", 0)
     kwargs.setdefault("timeout", TIMEOUT)
@@ -79,7 +61,7 @@ async def call(client: Any, what: str = "keepalive") -> Any:
         result = AccountApi(client).cmfutures_get_balance_v1()
     else:
         result = UserDataStreamsApi(client).cmfutures_update_listen_key_v1()
-    return await result if inspect.isawaitable(result) else result
+    return await resolve(result)
 
 
 async def timed_failure(client: Any, what: str = "keepalive") -> tuple[exc.ApiException, float]:

@@ -28,7 +28,7 @@ from binance.derivatives.cmfutures.signing import (
     KeyMaterialAsPathError,
 )
 
-from .conftest import Keys
+from .conftest import PASSPHRASE, Keys
 
 SECRET = "Xq7bT2mN9vK4pL8wR3sY6zA1cD5eF0gH2jJ4kM6nP8qS0tU3vW5xY7zB9dC1fE3h"  # 64 alnum
 
@@ -129,6 +129,51 @@ def test_control_characters_from_the_environment() -> None:
 def test_ordinary_keys_still_work() -> None:
     auth = BinanceAuth(api_key=SECRET[::-1], secret_key=SECRET)
     assert auth.sign_payload("a=1") and auth.key_type == "HMAC"
+
+
+@pytest.mark.parametrize(
+    ("ending", "needle"),
+    [
+        ("\r", "ends with a carriage return (CR)"),
+        ("\n", "ends with a line feed (LF)"),
+        ("\r\n", "ends with a Windows line ending (CR LF)"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["pkcs8", "pkcs1"])
+def test_a_passphrase_with_a_trailing_line_break_is_named(
+    keys: Keys, ending: str, needle: str, fmt: str
+) -> None:
+    key = keys.rsa if fmt == "pkcs1" else keys.ed
+    pem = keys.pem(key, fmt, PASSPHRASE)
+    with pytest.raises(CredentialFormatError, match=re.escape(needle)) as info:
+        BinanceAuth(api_key="k", private_key_pem=pem, passphrase=PASSPHRASE.decode() + ending)
+    text = str(info.value)
+    assert "without it, it decrypts" in text and "Fix:" in text
+    assert PASSPHRASE.decode() not in text and "horse" not in text
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_a_passphrase_with_a_line_break_from_the_environment(keys: Keys) -> None:
+    path = keys.write("enc-crlf.pem", keys.pem(keys.ed, "pkcs8", PASSPHRASE))
+    env = {
+        "BINANCE_API_KEY": "k",
+        "BINANCE_PRIVATE_KEY_PATH": path,
+        "BINANCE_PRIVATE_KEY_PASSPHRASE": PASSPHRASE.decode() + "\r",
+    }
+    with pytest.raises(CredentialFormatError, match="BINANCE_PRIVATE_KEY_PASSPHRASE") as info:
+        Configuration.from_env(env)
+    assert "horse" not in str(info.value)
+
+
+def test_a_wrong_passphrase_with_a_line_break_is_still_a_wrong_passphrase(keys: Keys) -> None:
+    pem = keys.pem(keys.ed, "pkcs8", PASSPHRASE)
+    with pytest.raises(KeyLoadError) as info:
+        BinanceAuth(api_key="k", private_key_pem=pem, passphrase="wrong-horse\r\n")
+    text = str(info.value)
+    assert not isinstance(info.value, CredentialFormatError)
+    assert "does not decrypt" in text
+    assert "with or without a Windows line ending (CR LF) at its end" in text
+    assert "horse" not in text
 
 
 # --------------------------------------------------------------------------- item 12

@@ -2,74 +2,30 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from binance.derivatives.cmfutures.events import OrderTradeUpdate, OrderUpdate
+from ..factories import order_event
+from ..stream_harness import StreamHarness
+
+__all__ = ["T0", "JournaledStream", "collect", "order_event"]
 
 T0 = 1_767_225_600.0
-
-
-def order_event(n: int, at_ms: int, *, status: str = "NEW", trade_id: int = 0) -> OrderTradeUpdate:
-    return OrderTradeUpdate(
-        event_time=at_ms,
-        transaction_time=at_ms,
-        order=OrderUpdate(
-            symbol="BTCUSD_PERP",
-            client_order_id=f"c-{n}",
-            side="BUY",
-            order_type="LIMIT",
-            time_in_force="GTC",
-            original_quantity=Decimal("2"),
-            original_price=Decimal("64250.1"),
-            average_price=Decimal("0"),
-            stop_price=Decimal("0"),
-            execution_type="NEW" if status == "NEW" else "TRADE",
-            order_status=status,
-            order_id=n,
-            last_filled_quantity=Decimal("0"),
-            cumulative_filled_quantity=Decimal("0"),
-            last_filled_price=Decimal("0"),
-            trade_time=at_ms,
-            trade_id=trade_id,
-        ),
-    )
 
 
 async def collect(reader: Any) -> list[Any]:
     return [entry async for entry in reader]
 
 
-class JournaledStream:
+class JournaledStream(StreamHarness):
     """A stream with a journal on a simulator (ManualClock), consumed in the background."""
 
     def __init__(self, sim: Any, journal: Any) -> None:
-        self.sim = sim
+        super().__init__(sim)
         self.journal = journal
-        self.stream: Any = None
-        self.messages: list[Any] = []
-        self.error: BaseException | None = None
-        self._task: Any = None
-        self._n = 0
 
-    async def open(self, **kwargs: Any) -> Any:
-        import asyncio
-
-        from binance.derivatives.cmfutures import UserDataStream
-
-        kwargs.setdefault("clock", self.sim.clock)
-        self.stream = UserDataStream(self.sim.configuration(), journal=self.journal, **kwargs)
-        await self.stream.start()
-        self._task = asyncio.create_task(self._consume())
-        await self.settle()
-        return self.stream
-
-    async def _consume(self) -> None:
-        try:
-            async for message in self.stream:
-                self.messages.append(message)
-        except Exception as exc:
-            self.error = exc
+    async def open(self, config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("journal", self.journal)
+        return await super().open(config, **kwargs)
 
     async def settle(self) -> None:
         """Let everything triggered so far happen: deliveries, journal commits, hand-outs."""
@@ -77,23 +33,3 @@ class JournaledStream:
             await self.sim.advance(0)
             await self.journal.flush()
         await self.sim.advance(0)
-
-    def emit(self, count: int = 1) -> list[Any]:
-        from binance.derivatives.cmfutures.events import encode_event
-
-        out = []
-        for _ in range(count):
-            self._n += 1
-            event = order_event(self._n, self.sim.now_ms())
-            out.append(self.sim.emit(self.sim.account.api_key, event, encode_event(event)))
-        return out
-
-    async def close(self) -> None:
-        import asyncio
-        import contextlib
-
-        if self.stream is not None:
-            await self.stream.close()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,31 +13,8 @@ import pytest
 from binance.derivatives.cmfutures import Journal
 from binance.derivatives.cmfutures.simulator import Simulator
 
+from ..cli_process import account_env, run_cli, start_cli
 from .conftest import T0, order_event
-
-CLI = [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main"]
-
-
-def _env(sim: Simulator | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BINANCE_")}
-    if sim is not None:
-        assert sim.account.secret_key is not None
-        env.update(
-            BINANCE_API_KEY=sim.account.api_key,
-            BINANCE_SECRET_KEY=sim.account.secret_key,
-            BINANCE_CMFUTURES_HOST=sim.rest_url,
-            BINANCE_CMFUTURES_STREAM_HOST=sim.stream_url,
-        )
-    return env
-
-
-async def _run(*args: str, timeout: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, *args, env=_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture
@@ -49,11 +24,7 @@ async def sim() -> AsyncIterator[Simulator]:
 
 
 async def _start_stream(sim: Simulator, path: Path, *extra: str) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "stream", "--json", "--journal", str(path), *extra, env=_env(sim),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    return proc
+    return await start_cli("stream", "--json", "--journal", str(path), *extra, env=account_env(sim))
 
 
 async def test_stream_journal_then_tail_stats_export(sim: Simulator, tmp_path: Path) -> None:
@@ -75,7 +46,7 @@ async def test_stream_journal_then_tail_stats_export(sim: Simulator, tmp_path: P
     proc.send_signal(signal.SIGINT)
     assert await asyncio.wait_for(proc.wait(), 30) == 0
 
-    code, out, err = await _run("journal", "tail", str(path), "--json")
+    code, out, err = await run_cli("journal", "tail", str(path), "--json")
     assert code == 0, err
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 4
@@ -85,24 +56,24 @@ async def test_stream_journal_then_tail_stats_export(sim: Simulator, tmp_path: P
         assert extras["offset"] == offset and extras["account"] == "acct-1"
         assert abs(extras["received_at"] - sim.clock.time()) < 60
 
-    code, out, _ = await _run("journal", "tail", str(path), "--from", "2")
+    code, out, _ = await run_cli("journal", "tail", str(path), "--from", "2")
     assert code == 0
     assert [int(line.split()[0]) for line in out.splitlines()] == [3, 4]
     assert "ORDER_TRADE_UPDATE" in out and "acct-1" in out
-    code, out, _ = await _run("journal", "tail", str(path), "--account", "other")
+    code, out, _ = await run_cli("journal", "tail", str(path), "--account", "other")
     assert code == 0 and out == ""
 
-    code, out, _ = await _run("journal", "stats", str(path))
+    code, out, _ = await run_cli("journal", "stats", str(path))
     assert code == 0
     assert "entries   4" in out and "account acct-1: 4 entries, 0 gaps" in out
     assert "ORDER_TRADE_UPDATE" in out and "writer    none" in out
-    code, out, _ = await _run("journal", "stats", str(path), "--json")
+    code, out, _ = await run_cli("journal", "stats", str(path), "--json")
     stats = json.loads(out)
     assert stats["by_account"] == {
         "acct-1": {"ACCOUNT_UPDATE": 1, "ORDER_TRADE_UPDATE": 2, "StreamConnected": 1}
     }
 
-    code, out, _ = await _run("journal", "export", str(path), "--jsonl")
+    code, out, _ = await run_cli("journal", "export", str(path), "--jsonl")
     assert code == 0 and [json.loads(x)["offset"] for x in out.splitlines()] == [1, 2, 3, 4]
 
 
@@ -117,10 +88,7 @@ async def test_tail_follow_prints_new_entries_and_exits_0_on_sigint(tmp_path: Pa
     path = tmp_path / "events.db"
     journal = Journal(path)
     await journal.append("default", order_event(1, int(T0 * 1000)), T0)
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "journal", "tail", str(path), "--follow", "--json", env=_env(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_cli("journal", "tail", str(path), "--follow", "--json")
     assert proc.stdout is not None
     first = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
     assert first["offset"] == 1
@@ -134,12 +102,12 @@ async def test_tail_follow_prints_new_entries_and_exits_0_on_sigint(tmp_path: Pa
 
 async def test_bad_files_are_one_line_errors(tmp_path: Path) -> None:
     missing = tmp_path / "missing.db"
-    code, _, err = await _run("journal", "tail", str(missing))
+    code, _, err = await run_cli("journal", "tail", str(missing))
     assert code == 3 and err.startswith("cmfutures: error: no journal at")
     assert "Traceback" not in err
     foreign = tmp_path / "notes.txt"
     foreign.write_text("not a database " * 20)
     for action in (["tail"], ["stats"], ["export", "--jsonl"]):
-        code, _, err = await _run("journal", action[0], str(foreign), *action[1:])
+        code, _, err = await run_cli("journal", action[0], str(foreign), *action[1:])
         assert code == 3 and "not a cmfutures journal" in err and len(err.splitlines()) == 1
     assert not missing.exists()

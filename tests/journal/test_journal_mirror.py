@@ -18,9 +18,27 @@ from binance.derivatives.cmfutures.mirror import AccountMirror, MirrorOptions
 from .conftest import T0, collect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mirror"))
-from mirror_sim import assert_matches, limit_order, market_order, mirrored, settle
+from mirror_sim import assert_matches, limit_order, market_order, mirrored
 
 SYM = "BTCUSD_PERP"
+
+
+async def settle(sim: Any, mirror: AccountMirror, journal: Journal, *, step: float = 0.25,
+                 limit: float = 120.0) -> None:
+    """mirror_sim.settle, waiting for the journal's commits at each step: they run in the
+    writer's thread, which ManualClock.settle cannot see, so simulated time would otherwise
+    run ahead of them on a loaded machine (the mirror awaits its snapshot's append)."""
+    waited = 0.0
+    await sim.advance(0.05)
+    await journal.flush()
+    while mirror.stale or mirror._state.resync_pending:
+        if waited >= limit:
+            raise AssertionError(f"mirror still stale after {limit} s of simulated time")
+        await sim.advance(step)
+        await journal.flush()
+        waited += step
+    await sim.advance(0.05)
+    await journal.flush()
 
 
 def mirror_for(sim: Any, journal: Journal) -> AccountMirror:
@@ -52,18 +70,18 @@ async def test_snapshots_are_journaled_and_the_account_rebuilds_at_any_offset(
 
     journal = Journal(tmp_path / "j.db", clock=sim.clock)
     async with mirror_for(sim, journal) as mirror:
-        await settle(sim, mirror)
+        await settle(sim, mirror, journal)
         limit_order(sim, sim.account, "BUY", 3, "60000")
         market_order(sim, sim.account, "BUY", 2)
-        await settle(sim, mirror)
+        await settle(sim, mirror, journal)
         await journal.flush()
         middle_offset = journal.last_offset
         middle = mirrored(mirror)
         sim.faults.drop_connections()  # a gap: the mirror resyncs and journals that snapshot
         sim.exchange.set_mark_price(SYM, Decimal("59000"))
-        await settle(sim, mirror)
+        await settle(sim, mirror, journal)
         limit_order(sim, sim.account, "SELL", 1, "95000")
-        await settle(sim, mirror)
+        await settle(sim, mirror, journal)
         await journal.flush()
         final = mirrored(mirror)
         assert_matches(mirror, sim)
@@ -82,10 +100,10 @@ async def test_restarted_mirror_starts_from_the_journal(sim: Any, tmp_path: Path
     path = tmp_path / "j.db"
     journal = Journal(path, clock=sim.clock)
     async with mirror_for(sim, journal) as mirror:
-        await settle(sim, mirror)
+        await settle(sim, mirror, journal)
         limit_order(sim, sim.account, "BUY", 3, "60000")
         market_order(sim, sim.account, "BUY", 1)
-        await settle(sim, mirror)
+        await settle(sim, mirror, journal)
         before = mirrored(mirror)
     await journal.close()
     limit_order(sim, sim.account, "BUY", 1, "61000")  # while the mirror is down
@@ -96,7 +114,7 @@ async def test_restarted_mirror_starts_from_the_journal(sim: Any, tmp_path: Path
     try:
         assert mirrored(mirror) == before  # from the journal, before any REST snapshot
         assert mirror.stale
-        await settle(sim, mirror)
+        await settle(sim, mirror, journal)
         assert_matches(mirror, sim)  # then resynced: the order placed meanwhile is there
     finally:
         await mirror.close()

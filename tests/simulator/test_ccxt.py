@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +29,8 @@ import pytest
 
 from binance.derivatives.cmfutures.clock import SystemClock
 from binance.derivatives.cmfutures.simulator import Simulator
+
+from .helpers import until
 
 ccxtpro = pytest.importorskip("ccxt.pro")
 
@@ -87,14 +88,6 @@ async def client(sim: Simulator) -> AsyncIterator[Recorded]:
     finally:
         await rec.ex.close()
         assert all(u.split(" ", 1)[1].startswith(sim.rest_url) for u in rec.urls), rec.urls
-
-
-async def _until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def _d(value: Any) -> Decimal:
@@ -163,7 +156,7 @@ async def test_ccxt_pro_watches_orders_balance_and_positions(
     await ex.load_markets()
 
     orders = asyncio.create_task(ex.watch_orders(MARKET))
-    await _until(lambda: sim.connections(sim.account) == 1, "ccxt's user data stream")
+    await until(lambda: sim.connections(sim.account) == 1, "ccxt's user data stream", WAIT_S)
     placed = await ex.create_order(MARKET, "limit", "buy", 1, 60000)
     (seen,) = await asyncio.wait_for(orders, WAIT_S)
     assert (seen["id"], seen["status"], seen["price"]) == (placed["id"], "open", 60000)

@@ -22,12 +22,12 @@ OTU_O = {
     "s": STR, "c": STR, "S": STR, "o": STR, "f": STR, "q": DEC, "p": DEC, "ap": DEC, "sp": DEC,
     "x": STR, "X": STR, "i": INT, "l": DEC, "z": DEC, "L": DEC, "ma": STR, "T": INT, "t": INT,
     "rp": DEC, "b": DEC, "a": DEC, "m": BOOL, "R": BOOL, "wt": STR, "ot": STR, "ps": STR,
-    "cp": BOOL, "pP": BOOL, "V": STR, "pm": STR, "er": STR,
+    "cp": BOOL, "pP": BOOL, "V": STR, "pm": STR, "er": STR, "si": INT, "ss": INT,
 }
 OTU_FEE = {"N": STR, "n": DEC}
 AU_B = {"a": STR, "wb": DEC, "cw": DEC, "bc": DEC}
 AU_P = {"s": STR, "pa": DEC, "ep": DEC, "bep": DEC, "cr": DEC, "up": DEC, "mt": STR, "iw": DEC,
-        "ps": STR}
+        "ps": STR, "ma": STR}
 MC_P = {"s": STR, "ps": STR, "pa": DEC, "mt": STR, "iw": DEC, "mp": DEC, "up": DEC, "mm": DEC}
 
 

@@ -13,19 +13,18 @@ with its source URL, see that folder's README). Over raw HTTP, these tests check
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 
 from binance.derivatives.cmfutures.simulator import Simulator
+
+from .helpers import SignedRest
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 BTC = "BTCUSD_PERP"
@@ -104,31 +103,6 @@ def json_types(row: dict[str, Any]) -> dict[str, str]:
     return {k: type(v).__name__ for k, v in row.items()}
 
 
-class Rest:
-    """Signed raw HTTP calls; every response body is kept for the exponent scan."""
-
-    def __init__(self, sim: Simulator, http: aiohttp.ClientSession) -> None:
-        self.sim, self.http = sim, http
-        self.bodies: list[str] = []
-
-    async def call(self, method: str, path: str, **params: str) -> tuple[int, Any, Any]:
-        query = urlencode({**params, "timestamp": str(self.sim.now_ms())})
-        secret = (self.sim.account.secret_key or "").encode()
-        sig = hmac.new(secret, query.encode(), hashlib.sha256).hexdigest()
-        r = await self.http.request(
-            method, f"{self.sim.rest_url}{path}?{query}&signature={sig}",
-            headers={"X-MBX-APIKEY": self.sim.account.api_key},
-        )
-        text = await r.text()
-        self.bodies.append(text)
-        return r.status, json.loads(text), r.headers
-
-    async def get(self, path: str, **params: str) -> Any:
-        status, body, _ = await self.call("GET", path, **params)
-        assert status == 200, body
-        return body
-
-
 # ---------------------------------------------------------------------------- the fixtures
 
 
@@ -154,7 +128,7 @@ def test_every_fixture_names_its_source() -> None:
 # ---------------------------------------------------------------------------- the simulator
 
 
-async def _scenario(sim: Simulator, rest: Rest) -> None:
+async def _scenario(sim: Simulator, rest: SignedRest) -> None:
     """Positions on both coins (one isolated), an open order, a tiny deposit and funding."""
     sim.exchange.set_mark_price(BTC, Decimal("30424.3"))
     sim.exchange.set_mark_price("ETHUSD_PERP", Decimal("2099.21"))
@@ -176,7 +150,7 @@ async def test_simulator_rows_match_real_keys_types_and_formats(
 ) -> None:
     sim = cmfutures_simulator
     async with aiohttp.ClientSession() as http:
-        rest = Rest(sim, http)
+        rest = SignedRest(sim, http)
         await _scenario(sim, rest)
         risk = await rest.get("/dapi/v1/positionRisk")
         account = await rest.get("/dapi/v1/account")
@@ -230,7 +204,7 @@ async def test_simulator_rows_match_real_keys_types_and_formats(
 async def test_no_rest_response_has_an_exponent(cmfutures_simulator: Simulator) -> None:
     sim = cmfutures_simulator
     async with aiohttp.ClientSession() as http:
-        rest = Rest(sim, http)
+        rest = SignedRest(sim, http)
         await _scenario(sim, rest)
         sim.exchange.set_mark_price(BTC, Decimal("1000000"))  # tiny coin values
         for path, params in [
@@ -259,7 +233,7 @@ async def test_no_rest_response_has_an_exponent(cmfutures_simulator: Simulator) 
 async def test_documented_weights(cmfutures_simulator: Simulator, path: str,
                                   params: dict[str, str], weight: int) -> None:
     async with aiohttp.ClientSession() as http:
-        status, _, headers = await Rest(cmfutures_simulator, http).call("GET", path, **params)
+        status, _, headers = await SignedRest(cmfutures_simulator, http).call("GET", path, **params)
     assert status == 200
     assert headers["X-MBX-USED-WEIGHT-1M"] == str(weight)
 
@@ -267,7 +241,7 @@ async def test_documented_weights(cmfutures_simulator: Simulator, path: str,
 async def test_leverage_brackets_have_the_live_shape(cmfutures_simulator: Simulator) -> None:
     live = json.loads((REAL / "dapi_v2_leverageBracket.live_2021.json").read_text())["payload"]
     async with aiohttp.ClientSession() as http:
-        rest = Rest(cmfutures_simulator, http)
+        rest = SignedRest(cmfutures_simulator, http)
         v2 = await rest.get("/dapi/v2/leverageBracket")
         one = await rest.get("/dapi/v2/leverageBracket", symbol=BTC)
         v1 = await rest.get("/dapi/v1/leverageBracket", pair="ETHUSD")
@@ -294,7 +268,7 @@ async def test_leverage_brackets_have_the_live_shape(cmfutures_simulator: Simula
 async def test_sapi_reads_for_ccxt_load_markets(cmfutures_simulator: Simulator) -> None:
     sim = cmfutures_simulator
     async with aiohttp.ClientSession() as http:
-        rest = Rest(sim, http)
+        rest = SignedRest(sim, http)
         coins = await rest.get("/sapi/v1/capital/config/getall")
         pairs = await rest.get("/sapi/v1/margin/allPairs")
         r = await http.get(f"{sim.rest_url}/sapi/v1/capital/config/getall")

@@ -217,3 +217,16 @@ async def test_engine_options_pass_through() -> None:
     options = SimulatorOptions(engine_options=EngineOptions(default_balances={"BTC": Decimal("5")}))
     async with Simulator(options=options) as sim:
         assert sim.state().balances["BTC"].wallet_balance == Decimal("5")
+
+
+async def test_server_time_is_the_nearest_millisecond_of_simulated_time() -> None:
+    """A ManualClock's float sums fall just short of the intended instant (two advances of
+    0.1 s from a whole second read ...199.9998 ms): the server time must still say 200."""
+    start = 1_700_000_000.0
+    async with Simulator(clock=ManualClock(start), seed=0) as sim:
+        await sim.advance(0.1)
+        await sim.advance(0.1)
+        assert sim.clock.time() * 1000 < start * 1000 + 200  # the float sum is short
+        async with AsyncApiClient(sim.configuration(), clock=sim.clock) as client:
+            server_time = (await MarketDataApi(client).cmfutures_get_time_v1()).server_time
+        assert server_time == sim.now_ms() == int(start * 1000) + 200

@@ -16,6 +16,8 @@ from aiohttp import web
 from binance.derivatives.cmfutures import BinanceAuth, Configuration
 from binance.derivatives.cmfutures.stream import UserDataStream
 
+from .conftest import serve_listen_key
+
 
 @pytest.fixture
 async def trickling_server() -> AsyncIterator[str]:
@@ -28,15 +30,8 @@ async def trickling_server() -> AsyncIterator[str]:
                 await response.write(b" ")
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/dapi/v1/listenKey", trickle)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serve_listen_key(trickle, shutdown_timeout=0.1) as address:
+        yield address
 
 
 class _Seen(logging.Handler):

@@ -28,8 +28,11 @@ from binance.derivatives.cmfutures import (
     Configuration,
     UserDataStreamsApi,
 )
+from binance.derivatives.cmfutures.cli.errors import describe_error
 from binance.derivatives.cmfutures.exceptions import NetworkException
 from binance.derivatives.cmfutures.stream import UserDataStream
+
+from .conftest import serve_listen_key
 
 AUTH = BinanceAuth(api_key="k", secret_key="s")
 
@@ -122,6 +125,12 @@ async def test_rest_does_not_retry_a_rejected_certificate(
     assert info.value.kind == "tls" and info.value.permanent
     assert "certificate" in str(info.value)
     assert tls.connections == 1  # not 4
+    # the ssl reason, not only an exception class, in the message and the CLI's one line
+    reason = "certificate verify failed: self-signed certificate"
+    assert info.value.reason == f"tls: certificate rejected: {reason}"
+    assert describe_error(info.value)[0] == (
+        f"cannot reach the server: TLS failure: certificate rejected: {reason}"
+    )
 
 
 @pytest.fixture
@@ -129,15 +138,8 @@ async def listen_key_server() -> AsyncIterator[str]:
     async def listen_key(request: web.Request) -> web.Response:
         return web.json_response({"listenKey": "k" * 60} if request.method == "POST" else {})
 
-    app = web.Application()
-    app.router.add_route("*", "/dapi/v1/listenKey", listen_key)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serve_listen_key(listen_key) as address:
+        yield f"http://{address}"
 
 
 async def test_the_stream_stops_on_a_rejected_certificate_instead_of_reconnecting(

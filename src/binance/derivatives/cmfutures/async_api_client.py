@@ -37,7 +37,12 @@ from ._http.flow import (
 from ._http.limits import ACCEPT_ENCODING, CHUNK, BodyReader, attempt_deadline
 from ._http.request import CallOptions, Endpoint, PreparedRequest
 from .configuration import Configuration
-from .exceptions import InvalidResponseException, NetworkException, is_certificate_error
+from .exceptions import (
+    InvalidResponseException,
+    NetworkException,
+    is_certificate_error,
+    tls_reason,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -53,11 +58,10 @@ def network_error(error: BaseException, deadline: float | None = None) -> Networ
     if isinstance(error, aiohttp.ClientProxyConnectionError):
         return NetworkException("proxy", "cannot connect to the proxy")
     if isinstance(error, (aiohttp.ClientSSLError, ssl.SSLError)):
+        reason = tls_reason(error) or type(error).__name__
         if is_certificate_error(error):
-            return NetworkException(
-                "tls", f"certificate rejected: {type(error).__name__}", permanent=True
-            )
-        return NetworkException("tls", f"TLS failure: {type(error).__name__}")
+            return NetworkException("tls", f"certificate rejected: {reason}", permanent=True)
+        return NetworkException("tls", f"TLS failure: {reason}")
     if isinstance(error, aiohttp.ClientConnectorError):
         if isinstance(error.os_error, socket.gaierror):
             return NetworkException("dns", f"cannot resolve host {error.host!r}")

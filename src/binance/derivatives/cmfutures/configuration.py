@@ -365,11 +365,23 @@ class Configuration:
         (+ ``BINANCE_PRIVATE_KEY_PASSPHRASE``).
 
         :raises ~.signing.KeyLoadError: if the credential variables are missing or unusable.
+        :raises ~.exceptions.ApiValueError: if a host variable is unusable; the message names
+            the variable (``BINANCE_CMFUTURES_HOST has an invalid port...``), as does the
+            plain-text warning.
         """
         env = os.environ if environ is None else environ
-        kwargs.setdefault("host", env.get(HOST_ENV) or None)
-        kwargs.setdefault("stream_host", env.get(STREAM_HOST_ENV) or None)
-        return cls(auth=BinanceAuth.from_env(env), **kwargs)
+        auth = BinanceAuth.from_env(env)
+        for key, variable, schemes, example in (
+            ("host", HOST_ENV, _HTTP_SCHEMES, DEFAULT_HOST),
+            ("stream_host", STREAM_HOST_ENV, _WS_SCHEMES, DEFAULT_STREAM_HOST),
+        ):
+            if key not in kwargs:
+                value = env.get(variable) or None
+                # checked here, under the variable's name (the constructor would say "host")
+                kwargs[key] = None if value is None else _checked_url(
+                    value, variable, schemes, example
+                )
+        return cls(auth=auth, **kwargs)
 
     # ------------------------------------------------------------------ defaults
 

@@ -26,6 +26,7 @@ vary). Programming errors (a bad option value, no credentials configured) raise
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -56,6 +57,7 @@ __all__ = [
     "UnknownOutcomeException",
     "UnprocessableEntityException",
     "is_certificate_error",
+    "tls_reason",
 ]
 
 
@@ -313,26 +315,60 @@ class NetworkException(ApiException):
         super().__init__(0, f"{kind}: {detail}")
 
 
+def _linked_errors(error: BaseException) -> list[BaseException]:
+    """``error`` and the exceptions it wraps (in its ``args``, e.g. aiohttp's connector errors)
+    or was caused by, outermost first; at most 16."""
+    seen: list[BaseException] = []
+    todo = [error]
+    while todo and len(seen) < 16:
+        current = todo.pop(0)
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return seen
+
+
 def is_certificate_error(error: BaseException) -> bool:
     """True if ``error`` is, wraps or was caused by a TLS certificate verification failure."""
     import ssl
 
-    seen: list[BaseException] = []
-    todo = [error]
-    while todo and len(seen) < 16:
-        current = todo.pop()
-        if any(current is s for s in seen):
+    return any(
+        isinstance(current, ssl.SSLCertVerificationError)
+        or type(current).__name__ == "ClientConnectorCertificateError"
+        for current in _linked_errors(error)
+    )
+
+
+_SSL_MESSAGE = re.compile(r"^\[[A-Z0-9_: ]*\]\s*(.*?)\s*(?:\(_ssl\.c:\d+\))?$", re.S)
+
+
+def tls_reason(error: BaseException) -> str | None:
+    """What OpenSSL said about the TLS failure ``error`` is, wraps or was caused by, in one
+    line: ``"certificate verify failed: self-signed certificate"``, ``"wrong version
+    number"``...; None if no :class:`ssl.SSLError` is found."""
+    import ssl
+
+    for current in _linked_errors(error):
+        # aiohttp's ClientConnectorCertificateError is an ssl.CertificateError too, but only
+        # wraps the real one (in its args): read errors raised by the ssl module itself
+        if not isinstance(current, ssl.SSLError):
             continue
-        seen.append(current)
-        if isinstance(current, ssl.SSLCertVerificationError) or (
-            type(current).__name__ == "ClientConnectorCertificateError"
-        ):
-            return True
-        todo.extend(a for a in current.args if isinstance(a, BaseException))
-        for linked in (current.__cause__, current.__context__):
-            if linked is not None:
-                todo.append(linked)
-    return False
+        verify_message = getattr(current, "verify_message", None)
+        if isinstance(verify_message, str) and verify_message:
+            return f"certificate verify failed: {verify_message}"
+        text = current.args[1] if len(current.args) > 1 else None
+        if not isinstance(text, str):
+            continue
+        match = _SSL_MESSAGE.match(text.strip())
+        reason = " ".join((match.group(1) if match else text).split())[:200]
+        code = getattr(current, "reason", None)
+        if not reason and isinstance(code, str):
+            reason = code.lower().replace("_", " ")
+        if reason:
+            return reason
+    return None
 
 
 class InvalidResponseException(ApiException):

@@ -21,6 +21,7 @@ from .exceptions import (
     InvalidResponseException,
     NetworkException,
     is_certificate_error,
+    tls_reason,
 )
 
 if TYPE_CHECKING:
@@ -101,11 +102,10 @@ def network_error(error: BaseException) -> NetworkException:
     if isinstance(error, ConnectTimeoutError):
         return NetworkException("connect_timeout", "connect timed out")
     if isinstance(error, (SSLError, ssl.SSLError)):
+        reason = tls_reason(error) or _short(error)
         if is_certificate_error(error):
-            return NetworkException(
-                "tls", f"certificate rejected: {_short(error)}", permanent=True
-            )
-        return NetworkException("tls", f"TLS failure: {_short(error)}")
+            return NetworkException("tls", f"certificate rejected: {reason}", permanent=True)
+        return NetworkException("tls", f"TLS failure: {reason}")
     if isinstance(error, ReadTimeoutError):
         return NetworkException("read_timeout", "read timed out", request_sent=True)
     if isinstance(error, (ProtocolError, ConnectionError)):

@@ -17,7 +17,8 @@ passphrase, unparsable data. Subclasses say more:
 
 * :class:`CredentialFormatError`: the API key or the HMAC secret contains a character that is
   not printable ASCII (a CR/LF from a Windows ``.env`` file, a space, a tab, a control
-  character). The message names the character and where it is, never the value.
+  character). The message names the character and where it is, never the value. Also a
+  passphrase that decrypts the key only without the line break it ends with.
 * :class:`KeyMaterialAsPathError`: ``private_key_path`` holds the key text itself (PEM or
   OpenSSH) or something that looks like a secret, not a file path. The value is not shown;
   the message names the right parameter (``private_key_pem=`` / ``secret_key=``).
@@ -74,7 +75,8 @@ class KeyLoadError(ApiValueError):
 
 class CredentialFormatError(KeyLoadError):
     """The API key or the HMAC secret contains a character other than printable ASCII
-    (typically the CR of a Windows line ending). The value is never part of the message."""
+    (typically the CR of a Windows line ending), or a key's passphrase only decrypts it
+    without the line break it ends with. The value is never part of the message."""
 
 
 class KeyMaterialAsPathError(KeyLoadError):
@@ -241,13 +243,16 @@ _CHAR_NAMES = {
 }
 
 
-def _check_printable(value: str, name: str) -> None:
-    """Raise :class:`CredentialFormatError` unless ``value`` is printable ASCII (no spaces).
+def _check_printable(value: str, name: str, *, inner_spaces: bool = False) -> None:
+    """Raise :class:`CredentialFormatError` unless ``value`` is printable ASCII (no spaces;
+    with ``inner_spaces``, spaces other than at either end are allowed, as in any HTTP header
+    value).
 
     Such a character cannot go in the ``X-MBX-APIKEY`` header (the sync and async transports
     fail differently, echoing the header) or silently breaks every HMAC signature."""
+    last = len(value) - 1
     for index, char in enumerate(value):
-        if "!" <= char <= "~":
+        if "!" <= char <= "~" or (inner_spaces and char == " " and 0 < index < last):
             continue
         what = _CHAR_NAMES.get(char) or (
             f"the control character U+{ord(char):04X}"
@@ -372,6 +377,35 @@ def _too_large(shown: str, size: int) -> KeyFileError:
     )
 
 
+def _wrong_passphrase(
+    password: bytes, where: str, load: Callable[[bytes | None], Any]
+) -> KeyLoadError:
+    """The error for a passphrase that does not decrypt the key. A passphrase ending with a
+    line break (a Windows ``.env`` file) is tried without it: if that decrypts, the error is a
+    :class:`CredentialFormatError` that says so. The passphrase is never shown."""
+    trimmed = password.rstrip(b"\r\n")
+    if trimmed == password:
+        return _fail(f"the passphrase does not decrypt {where}", "pass the correct passphrase=")
+    ending = password[len(trimmed):]
+    what = (
+        "a Windows line ending (CR LF)" if ending.endswith(b"\r\n")
+        else "a carriage return (CR)" if ending.endswith(b"\r")
+        else "a line feed (LF)"
+    )
+    try:
+        load(trimmed or None)
+    except Exception:
+        return _fail(
+            f"the passphrase does not decrypt {where}, with or without {what} at its end",
+            "pass the correct passphrase=",
+        )
+    return CredentialFormatError(
+        f"the passphrase for {where} ends with {what} (e.g. from a Windows .env file):"
+        " without it, it decrypts the key; the passphrase is not shown. Fix: remove the line"
+        " break (strip BINANCE_PRIVATE_KEY_PASSPHRASE, or convert the file with dos2unix)"
+    )
+
+
 def _load_private_key(data: bytes, passphrase: str | bytes | None, where: str) -> tuple[Any, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -415,9 +449,7 @@ def _load_private_key(data: bytes, passphrase: str | bytes | None, where: str) -
         if password is not None and (
             "decrypt" in text or "password" in text or _is_encrypted(load)
         ):
-            raise _fail(
-                f"the passphrase does not decrypt {where}", "pass the correct passphrase="
-            ) from None
+            raise _wrong_passphrase(password, where, load) from None
         raise _fail(
             f"{where} is not a readable private key (expected PEM, DER or OpenSSH RSA/Ed25519)",
             "check the file/contents; generate one with `openssl genpkey -algorithm ed25519`",

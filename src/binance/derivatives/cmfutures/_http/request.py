@@ -180,7 +180,14 @@ def _parse_timeout(value: Any) -> tuple[float | None, float | None, float | None
 
 
 def _parse_auth(value: Any, opts: CallOptions) -> None:
-    from ..signing import BinanceAuth
+    """Read ``_request_auth`` into ``opts``.
+
+    :raises CredentialFormatError: a header name or value with a control character (a CR/LF
+        from a Windows ``.env`` file, which would also split the request), a non-ASCII
+        character or a space at either end; as for :class:`BinanceAuth`, the value is not
+        shown.
+    """
+    from ..signing import BinanceAuth, _check_printable
 
     if isinstance(value, BinanceAuth):
         opts.auth = value
@@ -196,6 +203,8 @@ def _parse_auth(value: Any, opts: CallOptions) -> None:
     if where in ("header", "query") and isinstance(key, str) and key and isinstance(val, str):
         opts.use_auth = False
         if where == "header":
+            _check_printable(key, "_request_auth['key'] (a header name)")
+            _check_printable(val, "_request_auth['value'] (a header value)", inner_spaces=True)
             opts.auth_header = (key, val)
         else:
             opts.auth_query = (key, val)

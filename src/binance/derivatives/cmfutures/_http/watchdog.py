@@ -8,7 +8,10 @@ thread shuts the socket down (``shutdown(SHUT_RDWR)``, which wakes a blocked ``r
 EOF). The attempt then fails and, seeing :attr:`Guard.expired`, reports a read timeout.
 
 One thread serves every client of the process; it is started on first use and sleeps on a
-condition variable while nothing is armed. Arming and disarming cost a heap push and a flag.
+condition variable while nothing is armed. Arming costs a heap push; disarming pops finished
+guards off the top of the heap, and rebuilds the heap once finished guards buried under a
+running one outnumber the running ones, so the heap holds at most ``2 × running + 8`` guards
+whatever the request rate and the deadline (:meth:`_Watchdog.pending`).
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ class Guard:
         case whatever was read may be incomplete."""
         _local.guard = None
         with watchdog.lock:
-            self.done = True
+            if not self.done:
+                self.done = True
+                watchdog.disarmed()
             self.conn = None
             return self.expired
 
@@ -80,9 +85,16 @@ class _Watchdog:
         self._heap: list[tuple[float, int, Guard]] = []
         self._ids = itertools.count()
         self._thread: threading.Thread | None = None
+        self._running = 0  # armed guards not finished yet
+
+    def pending(self) -> int:
+        """How many guards the heap holds, finished ones not yet dropped included."""
+        with self.lock:
+            return len(self._heap)
 
     def arm(self, guard: Guard) -> None:
         with self.lock:
+            self._running += 1
             heapq.heappush(self._heap, (guard.deadline, next(self._ids), guard))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -91,6 +103,17 @@ class _Watchdog:
                 self._thread.start()
             elif self._heap[0][2] is guard:
                 self.lock.notify()
+
+    def disarmed(self) -> None:
+        """A guard finished (called with the lock held): drop what is finished from the heap,
+        at once from its top, by a rebuild when it would exceed ``2 × running + 8``."""
+        self._running -= 1
+        heap = self._heap
+        while heap and heap[0][2].done:
+            heapq.heappop(heap)
+        if len(heap) > 2 * self._running + 8:
+            heap[:] = [entry for entry in heap if not entry[2].done]
+            heapq.heapify(heap)
 
     def _run(self) -> None:
         heap = self._heap

@@ -20,6 +20,7 @@ from ..clock import Clock, SystemClock
 from ..events import ListenKeyRenewed, StreamConnected, StreamDisconnected, StreamGap
 from .core import MirrorState, Snapshot
 from .options import MirrorOptions, retry_delay
+from .recovery import RecoveryOptions, TradeQuery
 from .views import (
     AccountView,
     BalanceView,
@@ -43,6 +44,7 @@ __all__ = ["AccountMirror", "ChangeSubscription", "MirrorClosed"]
 logger = logging.getLogger("binance.derivatives.cmfutures.mirror")
 
 SnapshotSource = Callable[[], Awaitable[Snapshot]]
+TradesSource = Callable[[TradeQuery], Awaitable[Any]]
 
 
 class MirrorClosed(RuntimeError):
@@ -138,6 +140,9 @@ class AccountMirror:
     :param snapshot_source: an async callable returning a :class:`~.core.Snapshot`, replacing
         the REST snapshot (for tests and custom sources).
     :param rng: the random source of retry jitter (seedable for reproducible tests).
+    :param trades_source: an async callable answering a :class:`~.recovery.TradeQuery` with
+        ``userTrades`` rows, replacing the REST call of the fill recovery (for tests and
+        custom sources). Without it and without a REST client, fills are not recovered.
     :param journal: a :class:`~binance.derivatives.cmfutures.Journal`. The mirror starts from
         it (the last journaled snapshot plus later events, :attr:`stale` until its first
         resync), gives it to the stream it creates, and journals every resync snapshot, so
@@ -156,6 +161,7 @@ class AccountMirror:
         stream_options: StreamOptions | None = None,
         snapshot_source: SnapshotSource | None = None,
         rng: random.Random | None = None,
+        trades_source: TradesSource | None = None,
         journal: Journal | None = None,
         account: str = "default",
     ) -> None:
@@ -175,7 +181,14 @@ class AccountMirror:
         self._stream_options = stream_options
         self._snapshot_source = snapshot_source
         self._rng = rng if rng is not None else random.Random()
-        self._state = MirrorState(memory=self._options.memory)
+        self._trades_source = trades_source
+        recovery = (
+            RecoveryOptions(max_requests=self._options.fill_recovery_max_requests)
+            if self._options.fill_recovery
+            and (trades_source is not None or configuration is not None or api_client is not None)
+            else None
+        )
+        self._state = MirrorState(memory=self._options.memory, recovery=recovery)
         self._subscribers: set[ChangeSubscription] = set()
         self._changed: asyncio.Event | None = None
         self._connected: asyncio.Event | None = None
@@ -267,6 +280,8 @@ class AccountMirror:
                 self._stack.push_async_callback(self._api_client.close)
             if self._snapshot_source is None:
                 self._snapshot_source = self._rest_snapshot
+            if self._trades_source is None:
+                self._trades_source = self._rest_trades
             if self._stream is None:
                 from ..stream import UserDataStream
 
@@ -442,8 +457,41 @@ class AccountMirror:
             for fut in waiters:
                 if not fut.done() and report is not None:
                     fut.set_result(report)
+            await self._recover_fills()
             return
 
+    async def _recover_fills(self) -> None:
+        """Run the fill recovery the state planned (if any): each query it asks for, retried
+        with backoff on failure (every try counts towards its request bound)."""
+        assert self._trades_source is not None
+        failures = 0
+        while (query := self._state.next_trade_query()) is not None:
+            try:
+                rows = await self._trades_source(query)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if _is_fatal(exc):
+                    self._fail(exc)
+                    return
+                status = getattr(exc, "status", None)
+                if isinstance(status, int) and 400 <= status < 500 and status not in (418, 429):
+                    logger.warning("userTrades for %s refused (HTTP %d): fill recovery "
+                                   "abandoned", query.symbol, status)
+                    self._state.abandon_recovery()
+                    return
+                failures += 1
+                delay = retry_delay(self._options, failures, _retry_after(exc), self._rng)
+                logger.warning("userTrades for %s failed (%s); retrying in %.1fs",
+                               query.symbol, type(exc).__name__, delay)
+                await self._clock.sleep(delay)
+                continue
+            failures = 0
+            self._emit(self._state.recover_fills(query, rows, self._clock.time()))
+        plan = self._state.last_recovery
+        if plan is not None and plan.truncated:
+            logger.warning("fill recovery stopped after %d userTrades calls (bound); trades of "
+                           "%s may be unreported", plan.requests, ", ".join(plan.symbols))
     async def _resume_from_journal(self) -> bool:
         """Start from the journal's last snapshot plus later events; True if there was one."""
         if self._journal is None:
@@ -453,6 +501,7 @@ class AccountMirror:
         state = await rebuild_account(self._journal, self._account, memory=self._options.memory)
         if state is None:
             return False
+        state.set_recovery_options(self._state._recovery_options)
         self._state = state
         return True
 
@@ -483,6 +532,17 @@ class AccountMirror:
             api.cmfutures_get_open_orders_v1(),
         )
         return build_snapshot(account, positions, orders)
+
+    async def _rest_trades(self, query: TradeQuery) -> Any:
+        from ..api.trade_api import TradeApi
+
+        api: TradeApi[AsyncApiClient] = TradeApi(cast("AsyncApiClient", self._api_client))
+        if query.from_id is not None:
+            return await api.cmfutures_get_user_trades_v1(
+                symbol=query.symbol, from_id=query.from_id, limit=query.limit)
+        return await api.cmfutures_get_user_trades_v1(
+            symbol=query.symbol, start_time=query.start_time, end_time=query.end_time,
+            limit=query.limit)
 
     async def _audit(self) -> None:
         interval = self._options.resync_interval

@@ -216,6 +216,8 @@ def _emitted_json(item: Any) -> dict[str, Any]:
         "account": item.account_alias,
         "raw": item.raw.decode("utf-8", errors="replace"),
         "delivered": item.delivered,
+        "receivedBy": list(item.received_by),
+        "dropped": item.dropped,
         "duplicated": item.duplicated,
         "injected": item.injected,
     }

@@ -140,7 +140,7 @@ class Faults:
 
     def drop_next_events(self, n: int = 1) -> None:
         """Do not deliver the next ``n`` account events (they are still recorded as emitted,
-        with ``delivered=False``): a real gap."""
+        with ``dropped=True`` and ``delivered=False``): a real gap."""
         self._check_count(n)
         self._drop_events += n
         self._record("drop_next_events", n=n)

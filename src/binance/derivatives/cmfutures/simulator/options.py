@@ -59,7 +59,8 @@ class EngineOptions:
     :param funding_symbol_field: include ``a.S`` (the symbol) in FUNDING_FEE updates (SDK-only).
     :param margin_type_change_event: push ACCOUNT_UPDATE reason MARGIN_TYPE_CHANGE when a
         symbol's margin type changes. [UNCONFIRMED]
-    :param event_latency_ms: ``E`` = ``T`` + this many ms. ``0``: ``E == T``.
+    :param event_latency_ms: ``E`` = ``T`` + this many ms (default 3: live events carry an
+        ``E`` a few ms after ``T``, e.g. ``T`` ...309, ``E`` ...312). ``0``: ``E == T``.
     :param default_new_order_resp_type: ``"ACK"`` (Binance's default: the response shows the
         order as accepted, status NEW) or ``"RESULT"`` (the order after matching).
     :param request_weight_limit: ``REQUEST_WEIGHT`` per minute announced in exchangeInfo.
@@ -78,7 +79,7 @@ class EngineOptions:
     account_update_positions: Literal["changed", "all"] = "changed"
     funding_symbol_field: bool = True
     margin_type_change_event: bool = True
-    event_latency_ms: int = 0
+    event_latency_ms: int = 3
     default_new_order_resp_type: Literal["ACK", "RESULT"] = "ACK"
     request_weight_limit: int = 2400
     leverage_brackets: Mapping[str, tuple[Bracket, ...]] | None = None

@@ -124,12 +124,21 @@ class Order:
             row["time"] = self.time
         return row
 
+    @property
+    def open_notional(self) -> Decimal:
+        """Coin value of the unfilled part at the order's price (exact; 0 for MARKET)."""
+        if self.price == 0 or self.status not in ("NEW", "PARTIALLY_FILLED"):
+            return ZERO
+        return self.remaining * self.contract.contract_size / self.price
+
     def event_payload(
-        self, execution_type: str, now: int, fill: Fill | None = None, expiry_reason: str = "0"
+        self, execution_type: str, now: int, fill: Fill | None = None, expiry_reason: str = "0",
+        book: tuple[Decimal, Decimal] = (ZERO, ZERO),
     ) -> OrderUpdate:
         """The ``o`` object of ORDER_TRADE_UPDATE for this order's current state.
 
-        ``N``/``n`` are present only when ``fill`` carries a non-zero commission.
+        ``N``/``n`` are present only when ``fill`` carries a non-zero commission. ``book`` is
+        ``(b, a)``: the account's open BUY / SELL notional on the symbol, in coin.
         """
         has_fee = fill is not None and fill.commission != 0
         return OrderUpdate(
@@ -154,8 +163,8 @@ class Order:
             commission_asset=self.contract.margin_asset if has_fee else None,
             commission=fill.commission if fill is not None and has_fee else None,
             realized_profit=fill.realized_pnl if fill else ZERO,
-            bid_quantity=ZERO,
-            ask_quantity=ZERO,
+            bid_quantity=book[0],
+            ask_quantity=book[1],
             is_maker=fill.maker if fill else False,
             is_reduce_only=self.reduce_only,
             working_type="CONTRACT_PRICE",
@@ -166,6 +175,8 @@ class Order:
             self_trade_prevention_mode=self.self_trade_prevention,
             price_match="NONE",
             expiry_reason=expiry_reason,
+            strategy_id=0,
+            strategy_sub_id=0,
         )
 
     def snapshot(self) -> OrderState:

@@ -147,9 +147,14 @@ class EmittedEvent:
     :ivar raw: the bytes of the bare event as sent on ``/ws/<key>`` (the combined stream wraps
         them as ``{"stream":key,"data":raw}``).
     :ivar account_alias: the account's alias.
-    :ivar delivered: False if a fault (``drop_next_events``) suppressed delivery.
+    :ivar dropped: True if a fault (``drop_next_events``) suppressed delivery.
     :ivar duplicated: True if a fault (``duplicate_next_event``) sent it twice.
     :ivar injected: True for frames a fault injected (malformed, unknown event type).
+    :ivar received_by: ids of the connections the frame was really written to, in write
+        order, filled in as the connections' writers send it (so it grows after emission; a
+        duplicated frame lists a connection twice). Empty when no key was active, no
+        connection was subscribed, the connection was half-open or closed before sending, or
+        the frame was dropped.
     """
 
     seq: int
@@ -158,6 +163,16 @@ class EmittedEvent:
     event: Any
     raw: bytes
     account_alias: str = ""
-    delivered: bool = True
+    dropped: bool = False
     duplicated: bool = False
     injected: bool = False
+    received_by: list[int] = field(default_factory=list, compare=False)
+
+    @property
+    def delivered(self) -> bool:
+        """True once at least one connection really received the frame."""
+        return bool(self.received_by)
+
+    def received(self, connection_id: int) -> None:
+        """Record that connection ``connection_id`` was sent the frame (the hub calls it)."""
+        self.received_by.append(connection_id)

@@ -145,7 +145,13 @@ class Simulator:
     # ------------------------------------------------------------------ engine
 
     def now_ms(self) -> int:
-        """The clock's time in integer milliseconds."""
+        """The clock's time in integer milliseconds, rounded to the *nearest* millisecond.
+
+        Rounded, not truncated: a :class:`ManualClock`'s float sums fall just short of the
+        intended instant (``T0 + 0.1 + 0.1`` reads ``...199.9998`` ms), and truncating would
+        stamp them a millisecond early. On a real clock this is up to 0.5 ms ahead of
+        ``int(time.time() * 1000)``: bound a server time by ``now_ms()`` readings, not by that.
+        """
         return round(self.clock.time() * 1000)
 
     # ------------------------------------------------------------------ accounts
@@ -290,8 +296,9 @@ class Simulator:
         record = self.listen_keys.delete(api_key, self.clock.time())
         mode = self.options.on_delete
         if mode == "expired_event":
-            raw = self._record_expired(record)
-            self.hub.end_key(record.key, raw, close=self.options.close_after_expired)
+            emitted = self._record_expired(record)
+            self.hub.end_key(record.key, emitted.raw, close=self.options.close_after_expired,
+                             on_sent=emitted.received)
         else:
             self.hub.end_key(record.key, None, close=mode == "close")
 
@@ -310,8 +317,9 @@ class Simulator:
             self._key_expired(record)
 
     def _key_expired(self, record: ListenKey) -> None:
-        raw = self._record_expired(record)
-        self.hub.end_key(record.key, raw, close=self.options.close_after_expired)
+        emitted = self._record_expired(record)
+        self.hub.end_key(record.key, emitted.raw, close=self.options.close_after_expired,
+                         on_sent=emitted.received)
 
     def _expired_raw(self, key: str) -> tuple[ListenKeyExpired, bytes]:
         now_ms = self.now_ms()
@@ -326,10 +334,9 @@ class Simulator:
         )
         return event, json.dumps(body, separators=(",", ":")).encode()
 
-    def _record_expired(self, record: ListenKey) -> bytes:
+    def _record_expired(self, record: ListenKey) -> EmittedEvent:
         event, raw = self._expired_raw(record.key)
-        self._record(record.api_key, record.key, event, raw)
-        return raw
+        return self._record(record.api_key, record.key, event, raw)
 
     def _dead_key_frame(self, key: str) -> bytes:
         _, raw = self._expired_raw(key)
@@ -343,13 +350,17 @@ class Simulator:
         key: str | None,
         event: Any,
         raw: bytes,
-        **flags: bool,
+        *,
+        dropped: bool = False,
+        duplicated: bool = False,
+        injected: bool = False,
     ) -> EmittedEvent:
         self._seq += 1
         alias = ""
         if api_key is not None and api_key in self._accounts:
             alias = self._accounts[api_key].account.alias
-        emitted = EmittedEvent(self._seq, self.clock.time(), key, event, raw, alias, **flags)
+        emitted = EmittedEvent(self._seq, self.clock.time(), key, event, raw, alias,
+                               dropped=dropped, duplicated=duplicated, injected=injected)
         self._emitted.append((api_key, emitted))
         return emitted
 
@@ -363,10 +374,11 @@ class Simulator:
         key = record.key if record else None
         fault = self.faults.take_event_fault()
         emitted = self._record(
-            api_key, key, event, raw, delivered=fault != "drop", duplicated=fault == "duplicate"
+            api_key, key, event, raw, dropped=fault == "drop", duplicated=fault == "duplicate"
         )
         if key is not None and fault != "drop":
-            self.hub.deliver(key, raw, copies=2 if fault == "duplicate" else 1)
+            self.hub.deliver(key, raw, copies=2 if fault == "duplicate" else 1,
+                             on_sent=emitted.received)
         return emitted
 
     def inject_frame(
@@ -395,8 +407,8 @@ class Simulator:
                            "x": {"note": "injected by the simulator"}}
                 raw = json.dumps(payload, separators=(",", ":")).encode()
                 event = UnknownEvent(event_type, now_ms, payload)
-            self._record(api_key, key, event, raw, injected=True)
-            count += self.hub.deliver(key, raw)
+            emitted = self._record(api_key, key, event, raw, injected=True)
+            count += self.hub.deliver(key, raw, on_sent=emitted.received)
         return count
 
     def emitted(self, account: SimAccount | str | None = None) -> list[EmittedEvent]:

@@ -47,11 +47,16 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 
 
+OnSent = Callable[[int], None]
+"""Called with the connection id once a frame was really written to that connection."""
+
+
 @dataclass
 class _Outgoing:
     deliver_at: float
     text: str
     close_after: int | None = None
+    on_sent: OnSent | None = None
 
 
 class Connection:
@@ -104,12 +109,15 @@ class Connection:
 
     # ------------------------------------------------------------------ outbound
 
-    def enqueue(self, text: str, *, close_after: int | None = None) -> None:
-        """Queue ``text`` for sending after the current ``delay`` fault (if any)."""
+    def enqueue(
+        self, text: str, *, close_after: int | None = None, on_sent: OnSent | None = None
+    ) -> None:
+        """Queue ``text`` for sending after the current ``delay`` fault (if any);
+        ``on_sent(self.id)`` runs once it was really written to the socket."""
         if self.closed:
             return
         deliver_at = self.clock.time() + self.hub.delay
-        self._outbox.put_nowait(_Outgoing(deliver_at, text, close_after))
+        self._outbox.put_nowait(_Outgoing(deliver_at, text, close_after, on_sent))
 
     def frame_for(self, key: str, raw: bytes) -> str:
         """``raw`` as this connection sends it (wrapped if combined)."""
@@ -132,6 +140,8 @@ class Connection:
                 await self.ws.send_str(item.text)
             except (ConnectionError, RuntimeError):
                 return
+            if item.on_sent is not None:
+                item.on_sent(self.id)
             if item.close_after is not None:
                 self.start_close(item.close_after, "after listenKeyExpired")
                 return
@@ -422,22 +432,27 @@ class ConnectionHub:
             return sum(1 for c in self.connections if not c.closed)
         return len(self.on_key(key))
 
-    def deliver(self, key: str, raw: bytes, *, copies: int = 1) -> int:
-        """Queue ``raw`` (``copies`` times) on every live subscription to ``key``."""
+    def deliver(
+        self, key: str, raw: bytes, *, copies: int = 1, on_sent: OnSent | None = None
+    ) -> int:
+        """Queue ``raw`` (``copies`` times) on every live subscription to ``key``; ``on_sent``
+        is called per copy really written (with the connection id)."""
         targets = self.on_key(key)
         for conn in targets:
             text = conn.frame_for(key, raw)
             for _ in range(copies):
-                conn.enqueue(text)
+                conn.enqueue(text, on_sent=on_sent)
         return len(targets)
 
-    def end_key(self, key: str, raw: bytes | None, *, close: bool) -> None:
+    def end_key(
+        self, key: str, raw: bytes | None, *, close: bool, on_sent: OnSent | None = None
+    ) -> None:
         """The key expired or was deleted: optionally push ``raw``, then silence or close."""
         for conn in self.on_key(key):
             conn.subscriptions[key] = False
             close_code = CLOSE_NORMAL if close else None
             if raw is not None:
-                conn.enqueue(conn.frame_for(key, raw), close_after=close_code)
+                conn.enqueue(conn.frame_for(key, raw), close_after=close_code, on_sent=on_sent)
             elif close_code is not None:
                 conn.start_close(close_code, "listen key ended")
 
