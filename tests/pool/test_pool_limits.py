@@ -108,3 +108,28 @@ async def test_simulator_refuses_too_many_streams_per_connection(pool_harness: A
     assert pool.stats.totals.live_accounts == 7
     assert sorted(pool.stats.totals.keys_per_connection) == [2, 5]
     assert h.sim.hub.violations == []
+
+
+@pytest.mark.parametrize(
+    "sim_options", [SimulatorOptions(connections_per_window=30, connection_window=300.0)]
+)
+async def test_reconnect_storm_waits_for_the_connection_window(pool_harness: Any) -> None:
+    h = pool_harness
+    ids = h.make_accounts(20)
+    pool = await h.open(keys_per_connection=1, connections_per_window=30,
+                        connection_window=300.0)
+    h.add_all()
+    await h.advance(10, step=0.5)
+    assert pool.stats.totals.live_accounts == 20
+    h.sim.faults.drop_connections()
+    await h.advance(120, step=1)
+    assert pool.stats.totals.live_accounts == 10  # the window has room for 10 more only
+    await h.advance(200, step=2)
+    assert pool.stats.totals.live_accounts == 20  # the first 20 handshakes left the window
+    assert pool.stats.totals.connections_opened == 40
+    assert h.sim.hub.violations == []
+    for account in ids:
+        h.emit(account)
+    await h.advance(0.5)
+    for account in ids:
+        h.check_accounted(account)
