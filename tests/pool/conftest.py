@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -27,10 +26,6 @@ from binance.derivatives.cmfutures.events import (
 )
 
 T0 = 1_767_225_600.0
-
-SIMULATOR_MISSING = (
-    importlib.util.find_spec("binance.derivatives.cmfutures.simulator.simulator") is None
-)
 
 
 def make_order(n: int, at_ms: int, alias: str) -> OrderTradeUpdate:
@@ -177,8 +172,6 @@ def sim_options() -> Any:
 
 @pytest.fixture
 async def pool_harness(sim_options: Any) -> AsyncIterator[PoolHarness]:
-    if SIMULATOR_MISSING:
-        pytest.skip("the simulator is not available")
     from binance.derivatives.cmfutures.simulator import Simulator
 
     async with Simulator(clock=ManualClock(start=T0), seed=7, options=sim_options) as sim:
