@@ -190,6 +190,9 @@ class PoolCore:
         # (``_slots_dirty``): inputs that touch no slot (a keepalive answer) skip the scan.
         self._slot_min: float | None = None
         self._slots_dirty = True
+        # Slots an account change touched (a key added or removed): only their deadlines can
+        # have moved earlier, so they are merged into ``_slot_min`` without a full scan.
+        self._touched: set[ConnectionMachine] = set()
         self._connections_opened = 0
         self._unrouted = 0
 
@@ -536,8 +539,6 @@ class PoolCore:
 
     def _key_outputs(self, acc: _Account, outputs: list[KeyOutput], now: float) -> None:
         for o in outputs:
-            if not isinstance(o, KeyRequest):
-                self._slots_dirty = True
             if isinstance(o, KeyRequest):
                 if o.kind != "delete":
                     self._rest.append((acc.id, o.kind))
@@ -579,6 +580,7 @@ class PoolCore:
             if slot is None:
                 continue
             conn_id = slot.conn_id
+            self._touched.add(slot)
             if slot.remove_key(key) and conn_id is not None and conn_id in acc.live:
                 acc.live.discard(conn_id)
                 acc.stats.disconnects += 1
@@ -599,6 +601,7 @@ class PoolCore:
                 slot = self._slots.get(slot_id)
                 if slot is not None:
                     slot.remove_key(acc.key)
+                    self._touched.add(slot)
         acc.slots.clear()
         acc.live.clear()
 
@@ -638,6 +641,7 @@ class PoolCore:
             self._fill = slot
         slot.add_key(key)
         acc.slots.add(slot.slot)
+        self._touched.add(slot)
 
     def _new_slot(self, purpose: str) -> ConnectionMachine:
         opts = self.options
@@ -858,6 +862,16 @@ class PoolCore:
         if self._slots_dirty:
             self._slot_min = self._scan_slots(now)
             self._slots_dirty = False
+            self._touched.clear()
+        elif self._touched:
+            rate_free: list[float] = []
+            for slot in self._touched:
+                if slot.slot not in self._slots:
+                    continue
+                d = self._slot_deadline(slot, now, rate_free)
+                if d is not None and (self._slot_min is None or d < self._slot_min):
+                    self._slot_min = d
+            self._touched.clear()
         if self._slot_min is not None:
             times.append(self._slot_min)
         if self._rest and self._rest_in_flight < self.options.rest_concurrency:
@@ -867,23 +881,30 @@ class PoolCore:
     def _scan_slots(self, now: float) -> float | None:
         """The earliest deadline over every slot (timers, reconnects under the rate limit,
         rotations)."""
-        times: list[float] = []
-        paused = self._paused
-        after = self._sopts.rotate_after
-        rate_free: float | None = None
-        for slot in self._slots.values():
-            if slot.state is ConnState.WAITING:
-                if slot.retry_at is not None:
-                    if rate_free is None:
-                        rate_free = self.limiter.next_free(now)
-                    times.append(max(slot.retry_at, rate_free))
-                elif not slot.keys:
-                    times.append(now)
-                continue
-            d = slot.next_deadline(paused)
-            if d is not None:
-                times.append(d)
-            if slot.state is ConnState.OPEN and not slot.retiring and slot.opened_at is not None:
-                times.append(max(slot.opened_at + after,
-                                 self._rotate_not_before.get(slot.slot, 0.0)))
+        rate_free: list[float] = []
+        times = [
+            d
+            for d in (self._slot_deadline(slot, now, rate_free) for slot in self._slots.values())
+            if d is not None
+        ]
         return min(times) if times else None
+
+    def _slot_deadline(
+        self, slot: ConnectionMachine, now: float, rate_free: list[float]
+    ) -> float | None:
+        """When ``slot`` next needs the core: its own timers, its reconnect (no earlier than
+        the connection-rate limiter allows; ``rate_free`` caches that), its rotation."""
+        if slot.state is ConnState.WAITING:
+            if not slot.keys:
+                return now
+            if slot.retry_at is None:
+                return None
+            if not rate_free:
+                rate_free.append(self.limiter.next_free(now))
+            return max(slot.retry_at, rate_free[0])
+        d = slot.next_deadline(self._paused)
+        if slot.state is ConnState.OPEN and not slot.retiring and slot.opened_at is not None:
+            rotate = max(slot.opened_at + self._sopts.rotate_after,
+                         self._rotate_not_before.get(slot.slot, 0.0))
+            d = rotate if d is None else min(d, rotate)
+        return d
