@@ -142,3 +142,37 @@ async def test_rotation_before_the_server_cut_has_no_gap(pool_harness: Any) -> N
 
 def pool_stats_rotations(h: Any, account: str) -> int:
     return int(h.pool.stats.accounts[account].rotations)
+
+
+async def test_a_slow_consumer_pauses_reading_and_loses_nothing(pool_harness: Any) -> None:
+    import random
+
+    from binance.derivatives.cmfutures import PoolOptions, StreamPool
+
+    h = pool_harness
+    a, b = h.make_accounts(2)
+    pool = StreamPool(h.sim.configuration(), options=PoolOptions(max_queue=6),
+                      clock=h.sim.clock, rng=random.Random(1))
+    async with pool:
+        pool.add(a, h.auth(a))
+        pool.add(b, h.auth(b))
+        await h.advance(2, step=0.25)  # nobody reads yet: the StreamConnected wait queued
+        h.emit(a, 10)
+        h.emit(b, 10)
+        await h.advance(1, step=0.1)
+        assert pool.core.paused
+        assert pool.stats.queued <= 6 + 2
+        await h.advance(300, step=10)  # paused: no half-open verdict on the silent sockets
+        got: list[tuple[str, Any]] = []
+        async for item in pool:
+            got.append(item)
+            if sum(isinstance(m, OrderTradeUpdate) for _, m in got) == 20:
+                break
+            if not pool.stats.queued:
+                await h.advance(0.1)
+        assert not pool.core.paused
+        assert pool.stats.totals.backpressure_pauses >= 1
+        h.messages = got
+        for account in (a, b):
+            assert h.of(account, (StreamDisconnected, StreamGap)) == []
+            h.check_accounted(account)

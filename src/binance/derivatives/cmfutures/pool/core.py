@@ -141,6 +141,7 @@ class PoolTotals:
     weight_used: int
     rest_queued: int
     unrouted_frames: int
+    backpressure_pauses: int = 0
 
 
 class PoolCore:
@@ -195,6 +196,7 @@ class PoolCore:
         self._touched: set[ConnectionMachine] = set()
         self._connections_opened = 0
         self._unrouted = 0
+        self._pauses = 0
 
     # ------------------------------------------------------------------ observers
 
@@ -271,6 +273,7 @@ class PoolCore:
             weight_used=self.budget.used(now),
             rest_queued=len(self._rest),
             unrouted_frames=self._unrouted,
+            backpressure_pauses=self._pauses,
         )
 
     # ------------------------------------------------------------------ account inputs
@@ -487,6 +490,8 @@ class PoolCore:
 
     def pause(self, now: float) -> list[PoolAction]:
         """The consumer is behind: the driver stops reading; suspend half-open checks."""
+        if not self._paused:
+            self._pauses += 1
         self._paused = True
         self._slots_dirty = True
         return self._flush(now)
