@@ -213,3 +213,34 @@ def test_a_waiting_slot_whose_accounts_all_left_is_not_opened() -> None:
     later = core.tick(T + 5)
     assert not any(isinstance(a, Connect) for a in later)
     assert len(core.connections()) == 1
+
+
+def test_a_refused_subscription_renews_the_key() -> None:
+    from binance.derivatives.cmfutures.events import ListenKeyRenewed, StreamConnected
+    from binance.derivatives.cmfutures.pool.actions import Deliver, RestCall
+    from binance.derivatives.cmfutures.pool.core import PoolCore
+
+    core = PoolCore("ws://x")
+    core.add("a", T)
+    assert [x for x in core.tick(T) if isinstance(x, RestCall)] == [RestCall("a", "create")]
+    out = core.rest_ok("a", "create", T, listen_key="k" * 64)
+    (connect,) = [x for x in out if isinstance(x, Connect)]
+    out = core.connection_opened(connect.conn_id, T)
+    (send,) = [x for x in out if isinstance(x, Send)]
+    request = json.loads(send.text)
+    assert request["params"] == ["k" * 64]
+    refusal = json.dumps({"code": 2, "msg": "Invalid request: invalid listen key",
+                          "id": request["id"]})
+    out = core.frame_received(connect.conn_id, refusal, T + 0.1)
+    assert [x for x in out if isinstance(x, Deliver)] == []  # never live: nothing to report
+    assert RestCall("a", "create") in out
+    out = core.rest_ok("a", "create", T + 0.2, listen_key="n" * 64)
+    renewed = [x.message for x in out if isinstance(x, Deliver)]
+    assert len(renewed) == 1 and isinstance(renewed[0], ListenKeyRenewed)
+    (send,) = [x for x in out if isinstance(x, Send)]
+    request = json.loads(send.text)
+    assert request["params"] == ["n" * 64]
+    out = core.frame_received(connect.conn_id, json.dumps({"result": None, "id": request["id"]}),
+                              T + 0.3)
+    (connected,) = [x.message for x in out if isinstance(x, Deliver)]
+    assert isinstance(connected, StreamConnected) and connected.connection_id == connect.conn_id
