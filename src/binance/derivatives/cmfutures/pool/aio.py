@@ -418,6 +418,8 @@ class StreamPool:
         return self
 
     async def __anext__(self) -> tuple[str, PoolMessage]:
+        if not self._started and not self._closing:
+            await self.start()
         self._iterating = True
         while True:
             if self._journal_error is not None:
