@@ -607,6 +607,8 @@ class StreamPool:
                 f"{self._host}/dapi/v1/listenKey",
                 headers={"X-MBX-APIKEY": auth.api_key},
                 timeout=self._rest_timeout,
+                allow_redirects=False,
+                proxy=self._configuration.proxy or None,
             ) as response:
                 body = await response.read()
                 status = response.status
@@ -643,7 +645,7 @@ class StreamPool:
         try:
             ws = await self._session.ws_connect(
                 url, autoping=False, heartbeat=None, autoclose=True, max_msg_size=1 << 22,
-                **self._ws_timeout,
+                proxy=self._configuration.proxy or None, **self._ws_timeout,
             )
         except asyncio.CancelledError:
             raise
