@@ -202,7 +202,8 @@ class UserDataStream:
 
     async def close(self) -> None:
         """Stop: close the connections, delete the listen key if
-        ``delete_listen_key_on_close=True``, release every task and socket. Idempotent.
+        ``delete_listen_key_on_close=True`` (off by default: the key is shared by every client
+        of the account), release every task and socket. Idempotent.
 
         Bounded: the key deletion and each socket's closing handshake are waited for at most
         ``close_timeout``, in clock time *and* in real time (a ``ManualClock`` nobody advances
