@@ -225,3 +225,127 @@ async def test_72_hours_of_faults_leave_the_streams_memory_flat(
             print("DIFF", d.size_diff, d.count_diff, " < ".join(reversed(frames[-7:])))
     # Before the fix: one table entry (closed WebSocket, task: 5-9 KB) per disconnect.
     assert growth < 8 * 1024, f"the stream's memory grew by {growth} bytes over 64 faults"
+
+
+# ---------------------------------------------------------------- item 17: TLS and proxy
+
+
+def _self_signed(tmp_path: Any) -> tuple[str, str]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+async def _tls_front(target_port: int, cert: str, key: str) -> Any:
+    """A TLS server on 127.0.0.1 that relays every connection to ``target_port``."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target_port)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    return await asyncio.start_server(relay, "127.0.0.1", 0, ssl=context)
+
+
+@pytest.mark.parametrize("setting", ["ssl_ca_cert", "verify_ssl"])
+async def test_the_websocket_uses_the_configurations_tls_settings(
+    harness: Any, tmp_path: Any, setting: str
+) -> None:
+    from urllib.parse import urlsplit
+
+    from binance.derivatives.cmfutures import UserDataStream
+
+    cert, key = _self_signed(tmp_path)
+    cfg = harness.sim.configuration()
+    server = await _tls_front(urlsplit(cfg.stream_host).port or 0, cert, key)
+    try:
+        cfg.stream_host = f"wss://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        if setting == "ssl_ca_cert":
+            cfg.ssl_ca_cert = cert  # REST would trust it: so must the WebSocket
+        else:
+            cfg.verify_ssl = False
+        async with UserDataStream(cfg, clock=harness.sim.clock) as stream:
+            await harness.advance(5, step=1)
+            # Before: certificate verify failed, reconnecting forever.
+            assert stream.stats.connected, stream.stats
+            harness.emit(1)
+            await harness.settle()
+            assert stream.stats.events == 1
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_the_websocket_goes_through_the_configured_proxy(
+    harness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aiohttp
+
+    from binance.derivatives.cmfutures import AsyncApiClient, UserDataStream
+
+    seen: list[dict[str, Any]] = []
+
+    async def recording_ws_connect(self: Any, url: str, **kwargs: Any) -> Any:
+        seen.append(kwargs)
+        raise aiohttp.ClientConnectionError("proxy test: not connecting")
+
+    monkeypatch.setattr(aiohttp.ClientSession, "ws_connect", recording_ws_connect)
+    rest = AsyncApiClient(harness.sim.configuration(), clock=harness.sim.clock)
+    cfg = harness.sim.configuration()
+    cfg.proxy = "http://127.0.0.1:3128"
+    cfg.proxy_headers = {"Proxy-Authorization": "Basic eDp5"}
+    # REST through a client without the proxy (nothing listens on 3128); the stream's own
+    # configuration is the one with the proxy.
+    rest.configuration.proxy = None
+    stream = UserDataStream(cfg, clock=harness.sim.clock)
+    stream._api_client, stream._owns_client = rest, True
+    async with stream:
+        await harness.advance(2, step=1)
+    assert seen and seen[0]["proxy"] == "http://127.0.0.1:3128"
+    assert seen[0]["proxy_headers"] == {"Proxy-Authorization": "Basic eDp5"}
