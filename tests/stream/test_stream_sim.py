@@ -482,7 +482,7 @@ def _reject_unknown_keys() -> Any:
 async def test_deleted_key_with_handshakes_rejected_is_found_out_quickly(harness: Any) -> None:
     from binance.derivatives.cmfutures import AsyncApiClient, UserDataStreamsApi
 
-    await harness.open()  # keepalive every 30 minutes
+    await harness.open()  # keepalive every 5 minutes
     async with AsyncApiClient(harness.sim.configuration(), clock=harness.sim.clock) as client:
         await UserDataStreamsApi(client).cmfutures_delete_listen_key_v1()
     await harness.advance(30, step=1)  # a few failed handshakes, then an early keepalive
