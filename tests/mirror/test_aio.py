@@ -395,7 +395,8 @@ async def test_periodic_audit_resync() -> None:
         source.reply(Snapshot())
         await settle()
         sub = mirror.changes()
-        stream.push(account_event(T=100, positions=[(SYM, "BOTH", "1", "100")]))
+        # T after the snapshot (the clock is at 1000 s): an older update could not add a row
+        stream.push(account_event(T=1_000_100, positions=[(SYM, "BOTH", "1", "100")]))
         await settle()
         await clock.advance(60)
         await settle()

@@ -619,7 +619,7 @@ def test_old_connection_cut_before_rotation_completes_is_a_normal_gap() -> None:
 
 
 def test_close_closes_connections_and_deletes_the_key() -> None:
-    h = Harness()
+    h = Harness(delete_listen_key_on_close=True)
     conn = h.start_connected()
     acts = h.core.close(h.now)
     assert acts == [Close(conn, "closed by the user"), DeleteKey()]
@@ -637,11 +637,17 @@ def test_close_without_deleting_the_key() -> None:
 
 
 def test_close_while_creating_still_deletes_and_ignores_the_late_key() -> None:
-    h = Harness()
+    h = Harness(delete_listen_key_on_close=True)
     h.feed(h.core.start(h.now))
     assert h.core.close(h.now) == [DeleteKey()]
     assert h.core.create_key_ok(KEY_A, h.now) == []
     assert h.core.delete_key_done(h.now, RestError(status=0)) == [Closed()]
+
+
+def test_close_keeps_the_shared_key_by_default() -> None:
+    h = Harness()
+    conn = h.start_connected()
+    assert h.core.close(h.now) == [Close(conn, "closed by the user"), Closed()]
 
 
 def test_close_before_start_and_after_failure() -> None:

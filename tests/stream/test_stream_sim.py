@@ -301,7 +301,7 @@ async def test_25_hours_with_rotation_and_no_gap(harness: Any) -> None:
 
 async def test_close_deletes_the_key_and_leaves_no_task_behind(harness: Any) -> None:
     before = set(asyncio.all_tasks())
-    stream = await harness.open()
+    stream = await harness.open(delete_listen_key_on_close=True)
     harness.emit(1)
     await harness.settle()
     assert harness.sim.listen_key() is not None
@@ -318,8 +318,8 @@ async def test_close_deletes_the_key_and_leaves_no_task_behind(harness: Any) -> 
     await stream.close()  # idempotent
 
 
-async def test_close_can_keep_the_key(harness: Any) -> None:
-    await harness.open(delete_listen_key_on_close=False)
+async def test_close_keeps_the_shared_key_by_default(harness: Any) -> None:
+    await harness.open()
     key = harness.sim.listen_key()
     await harness.close()
     assert harness.sim.listen_key() == key
@@ -460,7 +460,9 @@ async def test_close_before_start_and_restart_after_close(harness: Any) -> None:
 
 
 async def test_close_during_rotation_overlap_closes_both_connections(harness: Any) -> None:
-    stream = await harness.open(rotate_after=100, rotation_overlap=30, ping_interval=600)
+    stream = await harness.open(
+        rotate_after=100, rotation_overlap=30, ping_interval=600, delete_listen_key_on_close=True
+    )
     await harness.advance(105)
     assert harness.sim.connections() == 2
     assert stream.stats.rotations == 1
@@ -480,7 +482,7 @@ def _reject_unknown_keys() -> Any:
 async def test_deleted_key_with_handshakes_rejected_is_found_out_quickly(harness: Any) -> None:
     from binance.derivatives.cmfutures import AsyncApiClient, UserDataStreamsApi
 
-    await harness.open()  # keepalive every 30 minutes
+    await harness.open()  # keepalive every 5 minutes
     async with AsyncApiClient(harness.sim.configuration(), clock=harness.sim.clock) as client:
         await UserDataStreamsApi(client).cmfutures_delete_listen_key_v1()
     await harness.advance(30, step=1)  # a few failed handshakes, then an early keepalive

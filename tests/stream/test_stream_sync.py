@@ -77,7 +77,7 @@ def test_sync_iteration_callbacks_stats_and_close(threaded_sim: ThreadedSimulato
         threads.add(threading.current_thread().name)
 
     before = threading.active_count()
-    with UserDataStream.sync(sim.configuration()) as stream:
+    with UserDataStream.sync(sim.configuration(), delete_listen_key_on_close=True) as stream:
         unsubscribe = stream.on(OrderTradeUpdate, handler)
         it = iter(stream)
         first = next(it)

@@ -36,6 +36,7 @@ from ._http.flow import (
 )
 from ._http.limits import ACCEPT_ENCODING, CHUNK, BodyReader, attempt_deadline
 from ._http.request import CallOptions, Endpoint, PreparedRequest
+from ._tls import ssl_argument
 from .configuration import Configuration
 from .exceptions import (
     InvalidResponseException,
@@ -121,19 +122,7 @@ class AsyncApiClient(ClientBase):
 
     def _open(self) -> aiohttp.ClientSession:
         cfg = self.configuration
-        ssl_arg: ssl.SSLContext | bool = True
-        if not cfg.verify_ssl:
-            ssl_arg = False
-        elif cfg.ssl_ca_cert or cfg.ca_cert_data or cfg.cert_file:
-            context = ssl.create_default_context(
-                cafile=cfg.ssl_ca_cert,
-                cadata=cfg.ca_cert_data.decode()
-                if isinstance(cfg.ca_cert_data, bytes)
-                else cfg.ca_cert_data,
-            )
-            if cfg.cert_file:
-                context.load_cert_chain(cfg.cert_file, cfg.key_file)
-            ssl_arg = context
+        ssl_arg = ssl_argument(cfg)
         self._ssl = ssl_arg
         connector = aiohttp.TCPConnector(limit=max(1, cfg.connection_pool_maxsize), ssl=ssl_arg)
         self._session = aiohttp.ClientSession(

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import msgspec
 
+from .._backoff import exponential_bound
 from .._decimals import check_decimals
 from ..exceptions import BinanceCode, InvalidResponseException, NetworkException
 from .errors import error_from_response
@@ -94,7 +95,7 @@ TIME_ENDPOINT = Endpoint("GET", "/dapi/v1/time", Security.NONE)
 
 def retry_delay(backoff: float, retry_number: int) -> float:
     """Seconds before retry number ``retry_number`` (1-based)."""
-    return float(min(MAX_BACKOFF, backoff * (2 ** (retry_number - 1))))
+    return exponential_bound(backoff, 2.0, MAX_BACKOFF, retry_number - 1)
 
 
 class RequestCore:

@@ -25,7 +25,9 @@ def register(subparsers: Any) -> None:
         description=(
             "Stream the account's COIN-M user data events. Keys come from BINANCE_API_KEY plus "
             "BINANCE_SECRET_KEY or BINANCE_PRIVATE_KEY_PATH (+ BINANCE_PRIVATE_KEY_PASSPHRASE). "
-            "The listen key is created, kept alive, rotated and deleted on exit."
+            "The listen key is created (or the account's current one reused), kept alive and "
+            "rotated; it is left alive on exit, because every program streaming the account "
+            "shares it (delete it with `cmfutures listen-key close`)."
         ),
     )
     add_connection_options(parser)

@@ -12,10 +12,12 @@ import asyncio
 import contextlib
 import logging
 import random
+import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from .._tasks import reap
 from ..clock import Clock, SystemClock
 from ..events import ListenKeyRenewed, StreamConnected, StreamDisconnected, StreamGap
 from .core import MirrorState, Snapshot
@@ -57,6 +59,10 @@ class ChangeSubscription:
     Bounded: when more than ``MirrorOptions.max_change_queue`` changes wait undelivered, the
     newest are dropped and one ``lagged`` change (``key`` = how many were dropped) takes their
     place. Ends when the mirror closes; raises the mirror's error if the mirror failed.
+
+    The mirror holds it only weakly: breaking out of ``async for`` and dropping it
+    unsubscribes (nothing more is queued for it), as do :meth:`close`, :meth:`aclose` and
+    leaving ``async with mirror.changes() as changes:``.
     """
 
     def __init__(self, mirror: AccountMirror, maxsize: int) -> None:
@@ -106,6 +112,13 @@ class ChangeSubscription:
             await self._wakeup.wait()
 
     async def aclose(self) -> None:
+        """Stop receiving changes (idempotent)."""
+        self.close()
+
+    async def __aenter__(self) -> ChangeSubscription:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
         self.close()
 
 
@@ -189,7 +202,8 @@ class AccountMirror:
             else None
         )
         self._state = MirrorState(memory=self._options.memory, recovery=recovery)
-        self._subscribers: set[ChangeSubscription] = set()
+        # Weak: a subscription its consumer dropped unsubscribes itself.
+        self._subscribers: weakref.WeakSet[ChangeSubscription] = weakref.WeakSet()
         self._changed: asyncio.Event | None = None
         self._connected: asyncio.Event | None = None
         self._live: set[int] = set()
@@ -199,6 +213,7 @@ class AccountMirror:
         self._stack: contextlib.AsyncExitStack | None = None
         self._failure: BaseException | None = None
         self._closed = False
+        self._close_task: asyncio.Task[None] | None = None
         self._started = False
         self._resync_waiters: list[asyncio.Future[ResyncReport]] = []
         self._journal = journal
@@ -298,27 +313,52 @@ class AccountMirror:
             self._closed = True
             raise
         self._emit(self._state.begin_resync("initial", self._clock.time(), stale=resumed))
-        self._consume_task = asyncio.create_task(self._consume(), name="AccountMirror.consume")
+        self._consume_task = self._background(self._consume, "AccountMirror.consume")
         self._start_resync_task()
         if self._options.resync_interval is not None:
-            self._audit_task = asyncio.create_task(self._audit(), name="AccountMirror.audit")
+            self._audit_task = self._background(self._audit, "AccountMirror.audit")
+
+    def _background(
+        self, run: Callable[[], Coroutine[Any, Any, None]], name: str
+    ) -> asyncio.Task[None]:
+        """Run ``run()`` as a task whose unexpected error fails the mirror (never vanishes)."""
+        return asyncio.create_task(self._guarded(run, name), name=name)
+
+    async def _guarded(self, run: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        try:
+            await run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.exception("account mirror: %s failed unexpectedly", name)
+            self._fail(exc)
 
     async def close(self) -> None:
         """Stop mirroring: close the stream (and the REST client if the mirror created it).
         Change subscriptions end; pending :meth:`wait_for` calls raise :class:`MirrorClosed`.
-        Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        tasks = [t for t in (self._consume_task, self._resync_task, self._audit_task) if t]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._finish()
+        Idempotent. If the caller is cancelled it stays cancelled, and the closing finishes
+        in the background (a later ``close()`` waits for it)."""
+        if self._close_task is None:
+            if self._closed:  # start() failed: nothing to release
+                return
+            self._closed = True
+            self._close_task = asyncio.get_running_loop().create_task(
+                self._close(), name="AccountMirror.close"
+            )
+        await asyncio.shield(self._close_task)
+
+    async def _close(self) -> None:
+        try:
+            tasks = [t for t in (self._consume_task, self._resync_task, self._audit_task) if t]
+            for task in tasks:
+                task.cancel()
+            await reap(tasks)
+        finally:
+            try:
+                if self._stack is not None:
+                    await self._stack.aclose()
+            finally:
+                self._finish()
 
     def _finish(self) -> None:
         for sub in list(self._subscribers):
@@ -414,7 +454,7 @@ class AccountMirror:
             if not restart:
                 return
             task.cancel()
-        self._resync_task = asyncio.create_task(self._resync_loop(), name="AccountMirror.resync")
+        self._resync_task = self._background(self._resync_loop, "AccountMirror.resync")
 
     async def _resync_loop(self) -> None:
         assert self._connected is not None and self._snapshot_source is not None
@@ -647,12 +687,7 @@ async def _gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
         for task in tasks:
             if not task.done():
                 task.cancel()
-        for task in tasks:
-            if not task.done():
-                with contextlib.suppress(BaseException):
-                    await task
-            if not task.cancelled():
-                task.exception()  # retrieved: a second failure is not "never retrieved"
+        await reap(tasks)  # a second failure is retrieved, not "never retrieved"
 
 
 def _retry_after(exc: BaseException) -> float | None:

@@ -18,7 +18,11 @@ Merge rules (``shared/spec/coinm-user-data-stream.md`` §5.3):
   update that carries them is stale.
 * Positions and balances: upserted from ``ACCOUNT_UPDATE`` unless its ``(T, E)`` is older
   than the row's (REST ``updateTime`` for a snapshot row; equal times: arrival order); a row
-  an update leaves out is kept.
+  an update leaves out is kept. A resync is final for the rows its snapshot no longer has:
+  an update with ``T`` before the snapshot was taken (the attempt's start, in ms) does not
+  bring such a row back (a late event about a LONG row closed before a switch to one-way
+  mode, for instance). This assumes the local clock is not ahead of Binance's by more than
+  the delivery delay it corrects.
 * Leverage: from ``ACCOUNT_CONFIG_UPDATE``, newest ``(T, E)`` per symbol (equal: arrival
   order), applied to the symbol's position rows.
 
@@ -109,6 +113,7 @@ class _Book:
         "leverage",
         "orders",
         "positions",
+        "snapshot_ms",
     )
 
     def __init__(self) -> None:
@@ -117,6 +122,9 @@ class _Book:
         self.orders: dict[int, OrderView] = {}
         self.leverage: dict[str, int] = {}
         self.lev_versions: dict[str, tuple[int, int]] = {}
+        # When the snapshot this book was built from was taken (ms): a row absent from it is
+        # not re-created by an update that happened before.
+        self.snapshot_ms = 0
         self._shared: set[str] = set()
 
     def publish(self) -> tuple[
@@ -342,9 +350,13 @@ class MirrorState:
         self, book: _Book, event: AccountUpdate, at: float, out: list[MirrorChange] | None
     ) -> None:
         version = (event.transaction_time, event.event_time)
+        before_snapshot = event.transaction_time < book.snapshot_ms
         for b in event.data.balances:
             current_b = book.balances.get(b.asset)
-            if current_b is not None and version < (current_b.update_time, current_b.event_time):
+            if current_b is None:
+                if before_snapshot:
+                    continue
+            elif version < (current_b.update_time, current_b.event_time):
                 continue
             new_b = balance_from_event(event, b)
             book.w_balances()[b.asset] = new_b
@@ -362,7 +374,10 @@ class MirrorState:
         for p in event.data.positions:
             key = (p.symbol, p.position_side)
             current_p = book.positions.get(key)
-            if current_p is not None and version < (current_p.update_time, current_p.event_time):
+            if current_p is None:
+                if before_snapshot:  # the snapshot, taken later, no longer has this row
+                    continue
+            elif version < (current_p.update_time, current_p.event_time):
                 continue
             leverage = book.leverage.get(p.symbol)
             if leverage is None and current_p is not None:
@@ -493,6 +508,7 @@ class MirrorState:
             raise ResyncStateError("finish_resync() without an active attempt")
         resync, buffer = self._resync, self._buffer
         new = self._book_from_snapshot(snapshot)
+        new.snapshot_ms = int(resync.snapshot_started_at * 1000)
         for event in buffer:
             self._apply(new, event, at, None)
         initial = not self._initialized

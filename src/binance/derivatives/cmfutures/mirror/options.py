@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from .._backoff import exponential_bound
+
 __all__ = ["MirrorOptions", "retry_delay"]
 
 
@@ -72,7 +74,9 @@ def retry_delay(
     options: MirrorOptions, failures: int, retry_after: float | None, rng: random.Random
 ) -> float:
     """Seconds to wait after the ``failures``-th consecutive failed attempt (1-based)."""
-    nominal = min(options.retry_max, options.retry_initial * options.retry_factor ** (failures - 1))
+    nominal = exponential_bound(
+        options.retry_initial, options.retry_factor, options.retry_max, failures - 1
+    )
     delay = nominal * (1 - options.retry_jitter * rng.random())
     if retry_after is not None and retry_after > delay:
         delay = retry_after

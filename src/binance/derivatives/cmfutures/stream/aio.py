@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
+from .._tasks import race, reap
+from .._tls import ssl_argument
 from ..clock import Clock, SystemClock
 from ..events import StreamMessage
 from ..exceptions import NetworkException, is_certificate_error
@@ -163,7 +165,9 @@ class UserDataStream:
         self._closed = asyncio.Event()
         self._started = False
         self._closing = False
+        self._close_task: asyncio.Task[None] | None = None
         self._delete_done = asyncio.Event()
+        self._ws_options: dict[str, Any] = {}
         # aiohttp < 3.11 takes a float; the close wait is housekeeping, not protocol timing.
         ws_timeout_cls = getattr(aiohttp, "ClientWSTimeout", None)
         self._ws_timeout: dict[str, Any] = (
@@ -194,50 +198,70 @@ class UserDataStream:
             raise RuntimeError("this UserDataStream is closed; create a new one")
         if self._started:
             return
-        self._started = True
         from ..api.user_data_streams_api import UserDataStreamsApi
 
+        cfg = self._configuration
+        # The WebSocket verifies and routes like REST does: same CA, verify_ssl and proxy.
+        connector = aiohttp.TCPConnector(ssl=ssl_argument(cfg))
+        self._ws_options = {"proxy": cfg.proxy or None, "proxy_headers": cfg.proxy_headers}
+        self._started = True
         if self._api_client is None:
             from ..async_api_client import AsyncApiClient
 
-            self._api_client = AsyncApiClient(self._configuration, clock=self._clock)
+            self._api_client = AsyncApiClient(cfg, clock=self._clock)
         self._api = UserDataStreamsApi(self._api_client)
-        self._session = aiohttp.ClientSession()
+        self._session = aiohttp.ClientSession(connector=connector)
         self._timer_task = asyncio.create_task(self._run_timers(), name="udstream-timers")
         self._execute(self._core.start(self._clock.time()))
 
     async def close(self) -> None:
-        """Stop: close the connections, delete the listen key (unless
-        ``delete_listen_key_on_close=False``), release every task and socket. Idempotent.
+        """Stop: close the connections, delete the listen key if
+        ``delete_listen_key_on_close=True`` (off by default: the key is shared by every client
+        of the account), release every task and socket. Idempotent.
 
-        Waits at most ``close_timeout`` (clock time) for the key deletion.
+        Bounded: the key deletion and each socket's closing handshake are waited for at most
+        ``close_timeout``, in clock time *and* in real time (a ``ManualClock`` nobody advances
+        cannot hold it). The sessions are always released: if the caller is cancelled, it
+        stays cancelled and the closing finishes in the background (a later ``close()``
+        waits for it).
         """
-        if self._closing:
-            await self._closed.wait()
-            return
-        self._closing = True
-        self._readable.set()
-        self._space.set()
-        actions = self._core.close(self._clock.time())
-        # Stop timers, readers and in-flight REST calls first; then close the sockets and
-        # delete the key concurrently.
-        await self._cancel_all()
-        conns = list(self._conns.values())
-        self._conns.clear()
-        self._execute([a for a in actions if not isinstance(a, Close)])
-        waits: list[Awaitable[Any]] = [self._dispose(c, abort=False) for c in conns]
-        if any(isinstance(a, DeleteKey) for a in actions):
-            waits.append(
-                _race(self._delete_done.wait(), self._clock.sleep(self.options.close_timeout))
+        if self._close_task is None:
+            self._closing = True
+            self._readable.set()
+            self._space.set()
+            self._close_task = asyncio.get_running_loop().create_task(
+                self._close(), name="udstream-closing"
             )
-        await asyncio.gather(*waits, return_exceptions=True)
-        await self._cancel_all()
-        if self._session is not None:
-            await self._session.close()
-        if self._owns_client and self._api_client is not None:
-            await self._api_client.close()
-        self._closed.set()
-        logger.info("user data stream closed")
+        await asyncio.shield(self._close_task)
+
+    async def _close(self) -> None:
+        try:
+            actions = self._core.close(self._clock.time())
+            # Stop timers, readers and in-flight REST calls first; then close the sockets and
+            # delete the key concurrently.
+            conns = list(self._conns.values())  # before their tasks end and forget them
+            self._conns.clear()
+            await self._cancel_all()
+            self._execute([a for a in actions if not isinstance(a, Close)])
+            waits: list[Awaitable[Any]] = [self._dispose(c, abort=False) for c in conns]
+            if any(isinstance(a, DeleteKey) for a in actions):
+                waits.append(self._bounded(self._delete_done.wait()))
+            await asyncio.gather(*waits, return_exceptions=True)
+        finally:
+            try:
+                await self._cancel_all()
+            finally:
+                if self._session is not None:
+                    await self._session.close()
+                if self._owns_client and self._api_client is not None:
+                    await self._api_client.close()
+                self._closed.set()
+                logger.info("user data stream closed")
+
+    async def _bounded(self, waited: Awaitable[Any]) -> None:
+        """Wait for ``waited``, at most ``close_timeout`` of clock time and of real time."""
+        timeout = self.options.close_timeout
+        await race(waited, self._clock.sleep(timeout), asyncio.sleep(timeout), name="udstream-wait")
 
     async def __aenter__(self) -> UserDataStream:
         await self.start()
@@ -407,8 +431,21 @@ class UserDataStream:
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._background_failed(task.get_name(), task.exception())  # type: ignore[arg-type]
+
+    def _background_failed(self, name: str, error: BaseException) -> None:
+        """A background task raised: a bug, not a network event. Fail the stream with it
+        (iteration raises it after the buffered messages) rather than lose it."""
+        logger.error("user data stream: %s failed", name, exc_info=error)
+        if self._failure is None:
+            self._failure = error
+        self._readable.set()
 
     async def _cancel_all(self) -> None:
         current = asyncio.current_task()
@@ -417,9 +454,7 @@ class UserDataStream:
         ]
         for task in pending:
             task.cancel()
-        for task in pending:
-            with contextlib.suppress(BaseException):
-                await task
+        await reap(pending)
 
     # ------------------------------------------------------------------ timers
 
@@ -429,9 +464,7 @@ class UserDataStream:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # without timers the stream cannot keep its promises
-            logger.exception("user data stream timers failed")
-            self._failure = exc
-            self._readable.set()
+            self._background_failed("timers", exc)
 
     async def _timer_loop(self) -> None:
         core, clock = self._core, self._clock
@@ -443,7 +476,7 @@ class UserDataStream:
             else:
                 delay = deadline - clock.time()
                 if delay > 0:
-                    await _race(clock.sleep(delay), self._wake.wait())
+                    await race(clock.sleep(delay), self._wake.wait(), name="udstream-wait")
             self._timer_target = None
             self._execute(core.tick(clock.time()))
 
@@ -483,11 +516,29 @@ class UserDataStream:
     # ------------------------------------------------------------------ connections
 
     async def _run_connection(self, conn: _Conn, connect: Connect) -> None:
+        try:
+            await self._connection(conn, connect)
+        finally:
+            self._forget(conn)
+            conn.task = None
+
+    def _forget(self, conn: _Conn) -> None:
+        """Drop ``conn`` from the table however it ended (server close, failed handshake,
+        error): the table holds live connections only, so days of reconnects cost nothing."""
+        if self._conns.get(conn.id) is conn:
+            del self._conns[conn.id]
+
+    async def _connection(self, conn: _Conn, connect: Connect) -> None:
         core, clock = self._core, self._clock
         assert self._session is not None
         try:
             ws = await self._session.ws_connect(
-                connect.url, autoping=False, heartbeat=None, autoclose=True, **self._ws_timeout
+                connect.url,
+                autoping=False,
+                heartbeat=None,
+                autoclose=True,
+                **self._ws_timeout,
+                **self._ws_options,
             )
         except asyncio.CancelledError:
             raise
@@ -495,6 +546,7 @@ class UserDataStream:
             reason = _mask(
                 f"connect failed: {type(exc).__name__}: {exc}", connect.url, connect.masked_url
             )
+            self._forget(conn)
             if is_certificate_error(exc):  # permanent: reconnecting cannot fix it
                 error = NetworkException("tls", f"certificate rejected: {reason}", permanent=True)
                 failure = RestError(status=0, message=str(error.reason), error=error)
@@ -536,6 +588,8 @@ class UserDataStream:
                 f"internal error: {type(exc).__name__}: {exc}", connect.url, connect.masked_url
             )
             await _abort(ws)
+        await _abort(ws)  # also releases the TCP connection of a cleanly closed socket
+        self._forget(conn)
         self._execute(core.connection_closed(conn.id, clock.time(), reason))
 
     async def _answer_ping(
@@ -552,43 +606,20 @@ class UserDataStream:
         task = conn.task
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
-        ws = conn.ws
-        if ws is None or ws.closed:
+            await reap([task])
+        ws, conn.ws = conn.ws, None
+        if ws is None:
             return
-        if abort:
+        if abort or ws.closed:
             await _abort(ws)
             return
-        closing = asyncio.ensure_future(ws.close())
         try:
-            await _race(closing, self._clock.sleep(self.options.close_timeout))
+            await self._bounded(ws.close())
         finally:
-            if not closing.done():
-                closing.cancel()
-                with contextlib.suppress(BaseException):
-                    await closing
             await _abort(ws)
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-async def _race(*aws: Awaitable[Any]) -> None:
-    """Wait until the first of ``aws`` finishes; cancel (and reap) the others."""
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    for t in tasks:
-        if isinstance(t, asyncio.Task):
-            t.set_name("udstream-wait")
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            if not t.done():
-                t.cancel()
-        for t in tasks:
-            with contextlib.suppress(BaseException):
-                await t
 
 
 async def _quietly(send: Awaitable[None]) -> None:

@@ -10,9 +10,12 @@ Rules it implements (``docs/stream.md`` has the user-facing version):
 
 * Create a key, connect ``{stream_host}/ws/{key}``, deliver events.
 * Keep the key alive every ``keepalive_interval``; retry failures after
-  ``keepalive_retry_delays``; on -1125 create a new key and reconnect. When keepalives have
-  failed for ``listen_key_lifetime`` the key is presumed expired and a ``POST`` decides: the
-  same key back means nothing was lost, a new key means a reconnect with a gap.
+  ``keepalive_retry_delays``; on -1125 create a new key and reconnect. The keepalive doubles
+  as the probe that finds a key another client of the account deleted (one key per account),
+  which is why its default interval (5 min) is far below the key's 60-minute lifetime. When
+  keepalives have failed for ``listen_key_lifetime`` the key is presumed expired and a
+  ``POST`` decides: the same key back means nothing was lost, a new key means a reconnect
+  with a gap.
 * ``listenKeyExpired`` on the current key: new key, reconnect, gap.
 * Half-open detection: ``ping_interval`` of silence sends a ping, ``ping_timeout`` more of
   silence declares the connection dead.

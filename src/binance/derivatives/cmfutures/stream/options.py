@@ -19,8 +19,12 @@ class StreamOptions:
     """Timings and bounds of :class:`~binance.derivatives.cmfutures.UserDataStream`.
 
     :param keepalive_interval: seconds between two successful listen-key keepalives
-        (``PUT /dapi/v1/listenKey``). A key lives 60 minutes after its last keepalive, so the
-        default of 30 minutes leaves half the lifetime for retries.
+        (``PUT /dapi/v1/listenKey``). A key lives 60 minutes after its last keepalive; the
+        default of 5 minutes is much shorter because the keepalive is also how the stream
+        notices that the key was deleted behind its back: Binance has one key per account,
+        shared by every program streaming it, and any of them may ``DELETE`` it. The answer
+        is then -1125 and the stream takes a new key at once (a gap is announced), so such a
+        loss is found within ``keepalive_interval``. One keepalive costs 1 request weight.
     :param keepalive_retry_delays: delays before retrying a failed keepalive, in order; the
         last one repeats. A ``Retry-After`` from a 429/418 answer is honoured if longer.
     :param listen_key_lifetime: how long Binance keeps a key alive after a create or a
@@ -46,13 +50,17 @@ class StreamOptions:
         stream stops reading the socket (backpressure) until the consumer catches up; see
         ``docs/stream.md``. Control events are always queued and may exceed it by a few.
     :param dedup_size: how many recent event identities are remembered to drop duplicates.
-    :param delete_listen_key_on_close: ``close()`` deletes the listen key. Binance has one key
-        per account: set False when other consumers of the same account share it.
+    :param delete_listen_key_on_close: ``close()`` deletes the listen key. Off by default:
+        Binance returns the same key to every client of an account, so deleting it blinds
+        every other program streaming that account (they notice at their next keepalive). An
+        unused key expires on its own 60 minutes after its last keepalive. Turn it on only
+        when this stream is known to be the account's only consumer (``cmfutures listen-key
+        close`` deletes a key explicitly).
     :param close_timeout: the longest ``close()`` waits for the key deletion and the sockets.
     :raises ValueError: if a value is out of range (the message names the option).
     """
 
-    keepalive_interval: float = 30 * 60.0
+    keepalive_interval: float = 5 * 60.0
     keepalive_retry_delays: tuple[float, ...] = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
     listen_key_lifetime: float = 60 * 60.0
     ping_interval: float = 60.0
@@ -66,7 +74,7 @@ class StreamOptions:
     stable_after: float = 60.0
     max_queue: int = 10_000
     dedup_size: int = 10_000
-    delete_listen_key_on_close: bool = True
+    delete_listen_key_on_close: bool = False
     close_timeout: float = 10.0
 
     def __post_init__(self) -> None:
