@@ -43,7 +43,7 @@ async def test_add_is_idempotent_and_validates_auth(pool_harness: Any) -> None:
 async def test_add_and_remove_under_load(pool_harness: Any) -> None:
     h = pool_harness
     ids = h.make_accounts(8)
-    pool = await h.open(keys_per_connection=3)
+    pool = await h.open(keys_per_connection=3, stream={"delete_listen_key_on_close": True})
     for account in ids[:5]:
         pool.add(account, h.auth(account))
     await h.advance(2, step=0.25)
@@ -64,7 +64,7 @@ async def test_add_and_remove_under_load(pool_harness: Any) -> None:
     await h.advance(1)
     assert gone not in pool
     assert all(a != gone for a, _ in h.messages[removed_at:])
-    assert h.sim.listen_key(h.accounts[gone]) is None  # its key was deleted
+    assert h.sim.listen_key(h.accounts[gone]) is None  # its key was deleted (opted in)
     for account in ids[1:]:
         h.check_accounted(account)
         assert pool.stats.accounts[account].connected

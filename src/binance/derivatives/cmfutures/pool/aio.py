@@ -269,7 +269,9 @@ class StreamPool:
         self._execute(self._core.add(account, self._clock.time()))
 
     async def remove(self, account: str) -> None:
-        """Stop ``account``: unsubscribe it, delete its listen key, close its mirror. Nothing
+        """Stop ``account``: unsubscribe it, close its mirror, and delete its listen key only
+        with ``options.stream.delete_listen_key_on_close`` (off by default: other clients of
+        the account share the key). Nothing
         more is delivered for it (messages already queued stay). Unknown ids are ignored.
         Waits at most ``stream.close_timeout`` (clock time) for the key deletion."""
         if account not in self._core:
