@@ -26,7 +26,7 @@ _CONTROL_TYPES: Final[dict[str, type[Any]]] = {
     "StreamGap": ev.StreamGap,
     "ListenKeyRenewed": ev.ListenKeyRenewed,
 }
-_CONTROL = tuple(_CONTROL_TYPES.values())
+_CONTROL = (ev.StreamConnected, ev.StreamDisconnected, ev.StreamGap, ev.ListenKeyRenewed)
 _json = msgspec.json.Encoder(decimal_format="string")
 _any = msgspec.json.Decoder()
 

@@ -113,11 +113,7 @@ class JetStreamPublisher:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                if (current := asyncio.current_task()) and current.cancelling():
-                    raise
+            await asyncio.wait([task])  # never swallows the caller's own cancellation
 
     def _drop_oldest(self) -> None:
         account, message = self._buffer.popleft()
