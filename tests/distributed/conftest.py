@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,7 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
 async def nc(nats_server: NatsServer) -> AsyncIterator[Any]:
     import nats
 
-    client = await nats.connect(
-        nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1
-    )
+    client = await nats.connect(nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
     try:
         yield client
     finally:

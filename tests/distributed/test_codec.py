@@ -57,7 +57,7 @@ def test_control_events_round_trip(message: ev.StreamMessage) -> None:
 
 def test_unknown_events_keep_their_payload() -> None:
     event = ev.decode_event(b'{"e":"NEW_THING","E":5,"x":{"y":"1.10"}}')
-    account, back = decode_message(encode_message("a", event))
+    _account, back = decode_message(encode_message("a", event))
     assert isinstance(back, ev.UnknownEvent)
     assert back.payload["x"] == {"y": "1.10"}
 

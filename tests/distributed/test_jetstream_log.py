@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
 from binance.derivatives.cmfutures import events as ev
 from binance.derivatives.cmfutures.distributed.consumer import JetStreamConsumer
 from binance.derivatives.cmfutures.distributed.options import JetStreamOptions
@@ -23,13 +21,16 @@ def config_event(i: int) -> ev.AccountConfigUpdate:
 
 async def read_all(url: str, expected: int, **kwargs: Any) -> list[tuple[str, ev.StreamMessage]]:
     got: list[tuple[str, ev.StreamMessage]] = []
+
+    async def read(consumer: JetStreamConsumer) -> None:
+        async for pair in consumer:
+            got.append(pair)
+            if len(got) == expected:
+                await consumer.ack()
+                return
+
     async with JetStreamConsumer(url, **kwargs) as consumer:
-        async with asyncio.timeout(20):
-            async for pair in consumer:
-                got.append(pair)
-                if len(got) == expected:
-                    await consumer.ack()
-                    break
+        await asyncio.wait_for(read(consumer), 20)
     return got
 
 
@@ -61,8 +62,7 @@ async def test_an_outage_loses_nothing_when_the_buffer_holds(nc: Any, nats_serve
             publisher.publish("alice", config_event(i))
         await asyncio.sleep(0)  # the publisher is now retrying against a dead server
         nats_server.start()
-        async with asyncio.timeout(30):
-            await publisher.flush()
+        await asyncio.wait_for(publisher.flush(), 30)
         assert publisher.dropped == 0
     got = await read_all(nats_server.url, 40)
     assert [m.event_time for _, m in got] == [  # type: ignore[union-attr]
@@ -82,8 +82,7 @@ async def test_overflow_is_published_as_a_gap_covering_exactly_what_was_dropped(
     assert publisher.dropped == 20
     nats_server.start()
     publisher.start()
-    async with asyncio.timeout(30):
-        await publisher.flush()
+    await asyncio.wait_for(publisher.flush(), 30)
     await publisher.close()
     got = await read_all(nats_server.url, 11)
     first = got[0][1]
@@ -112,11 +111,14 @@ async def test_a_durable_consumer_resumes_after_its_last_acknowledged_message(
             seen.append(message.event_time)  # type: ignore[union-attr]
             if len(seen) == 4:
                 break  # the 4th was handed out but not acknowledged: it comes again
+
+    async def resume(c: JetStreamConsumer) -> None:
+        async for _, message in c:
+            seen.append(message.event_time)  # type: ignore[union-attr]
+            if len(seen) == 11:
+                return
+
     async with JetStreamConsumer(nats_server.url, durable="booking", account="alice") as c:
-        async with asyncio.timeout(20):
-            async for _, message in c:
-                seen.append(message.event_time)  # type: ignore[union-attr]
-                if len(seen) == 11:
-                    break
+        await asyncio.wait_for(resume(c), 20)
     base = 1_700_000_000_000
     assert seen == [base + i for i in range(4)] + [base + i for i in range(3, 10)]
