@@ -59,8 +59,10 @@ async def ensure_buckets(
         try:
             return await js.key_value(name)
         except BucketNotFoundError:
+            # limit_marker_ttl: the server writes a marker when an entry ages out, so
+            # watchers see an expired lease as a removal (nats-server 2.11+)
             return await js.create_key_value(
-                bucket=name, ttl=ttl, history=1, replicas=options.replicas
+                bucket=name, ttl=ttl, history=1, replicas=options.replicas, limit_marker_ttl=ttl
             )
 
     return Buckets(

@@ -94,6 +94,7 @@ class Worker:
         self.core = OwnershipCore(self.worker_id, sorted(self.accounts))
         self._stop = asyncio.Event()
         self._failover_since: dict[str, float | None] = {}
+        self._claim_since: dict[str, float | None] = {}
         self._pool: Any = None
         self._js: JetStreamContext | None = None
         self._buckets: Buckets | None = None
@@ -231,6 +232,9 @@ class Worker:
         try:
             match action:
                 case Claim():
+                    # read before claiming: once the lease is ours, other workers may start
+                    # shadows that publish, and the gap must end where coverage stopped
+                    self._claim_since[account] = await self._last_stored_time(account)
                     rev = watch.tombstones.get(account, 0)
                     try:
                         new = await self._kv_call(owners.update, account, me.encode(), last=rev)
@@ -270,7 +274,11 @@ class Worker:
                     return []
                 case StartStream(failover=failover):
                     if failover:
-                        self._failover_since[account] = await self._last_stored_time(account)
+                        if account in self._claim_since:
+                            since = self._claim_since.pop(account)
+                        else:  # adopting a lease this worker id held before a restart
+                            since = await self._last_stored_time(account)
+                        self._failover_since[account] = since
                     self._pool.add(account, self.accounts[account])
                     return []
                 case StopStream():
@@ -278,6 +286,7 @@ class Worker:
                     await self._pool.remove(account)
                     return []
         except KeyWrongLastSequenceError:
+            _log.info("%s: %s refused (the lease changed hands)", account, type(action).__name__)
             return self.core.lease_lost(account)
         return []  # pragma: no cover - every action is matched above
 
