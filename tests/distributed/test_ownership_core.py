@@ -77,6 +77,8 @@ class Cluster:
                     if account not in self.owners:
                         self.owners[account] = Lease(worker, self._next())
                         queue += core.claimed(account)
+                    else:
+                        queue += core.lease_lost(account)
                 case Renew(revision=rev):
                     lease = self.owners.get(account)
                     if lease is not None and lease.revision == rev and lease.worker == worker:
@@ -199,6 +201,31 @@ def test_a_lost_lease_stops_the_stream() -> None:
     cluster.round()
     assert "acct-0" not in cluster.streaming["w1"]
     assert core.running.get("acct-0") is None
+
+
+def test_a_lease_expired_during_a_nats_outage_is_taken_back_without_a_restart() -> None:
+    cluster = Cluster()
+    cluster.join("w1")
+    cluster.settle()
+    cluster.failover_starts.clear()
+    cluster.expire_leases_of("w1")  # NATS was down longer than the TTL
+    cluster.round()
+    assert cluster.streaming["w1"] == set(ACCOUNTS)  # never stopped
+    assert all(cluster.owners[a].worker == "w1" for a in ACCOUNTS)
+    assert cluster.failover_starts == []
+
+
+def test_an_expired_lease_claimed_first_by_another_worker_stops_the_old_stream() -> None:
+    cluster = Cluster()
+    core = cluster.join("w1")
+    cluster.settle()
+    cluster.expire_leases_of("w1")
+    cluster.apply("w1", [Claim("acct-1")])
+    cluster.owners["acct-2"] = Lease("w9", cluster._next())  # w9 claimed it meanwhile
+    cluster.apply("w1", [Claim("acct-2")])  # refused: w9 holds it
+    assert "acct-2" not in core.running
+    assert "acct-2" not in cluster.streaming["w1"]
+    assert core.running["acct-1"] is Mode.OWNED
 
 
 def test_a_restarted_worker_adopts_leases_it_still_holds() -> None:

@@ -17,7 +17,7 @@ from fake_pool import FakeExchange
 from binance.derivatives.cmfutures import events as ev
 from binance.derivatives.cmfutures.configuration import Configuration
 from binance.derivatives.cmfutures.distributed.codec import decode_message
-from binance.derivatives.cmfutures.distributed.options import JetStreamOptions, WorkerOptions
+from binance.derivatives.cmfutures.distributed.options import WorkerOptions
 from binance.derivatives.cmfutures.distributed.ownership import desired_owner
 from binance.derivatives.cmfutures.distributed.worker import Worker
 from binance.derivatives.cmfutures.signing import BinanceAuth
@@ -186,11 +186,15 @@ async def test_a_killed_workers_accounts_resume_elsewhere_after_the_lease_with_a
         gaps = [i for i, m in enumerate(messages) if isinstance(m, ev.StreamGap)]
         assert len(gaps) == 1, "\n".join(map(repr, messages))
         gap = messages[gaps[0]]
-        assert isinstance(gap, ev.StreamGap) and isinstance(messages[gaps[0] + 1], ev.StreamConnected)
+        assert isinstance(gap, ev.StreamGap) and isinstance(
+            messages[gaps[0] + 1], ev.StreamConnected
+        )
         # the missed event falls inside the gap, and nothing else is missing
         assert gap.since <= missed[account].event_time / 1000 <= gap.until  # type: ignore[union-attr]
         published = events_of(messages)
-        assert [e for e in cluster.exchange.emitted[account] if e is not missed[account]] == published
+        assert [
+            e for e in cluster.exchange.emitted[account] if e is not missed[account]
+        ] == published
 
 
 async def test_a_leaving_worker_hands_everything_over(cluster: Cluster) -> None:

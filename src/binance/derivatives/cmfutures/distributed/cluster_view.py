@@ -66,6 +66,16 @@ class WatchedCluster:
         self.requests = BucketWatch()
         self._tasks: list[asyncio.Task[None]] = []
 
+    async def restart(self) -> None:
+        """Watch afresh (after a reconnect: the server may have lost the watchers' consumers).
+
+        The new maps are the buckets' current content; removals missed meanwhile are thereby
+        applied too.
+        """
+        await self.stop()
+        self.owners, self.workers, self.requests = BucketWatch(), BucketWatch(), BucketWatch()
+        await self.start()
+
     async def start(self) -> None:
         """Start watching; returns once each bucket's current content has been read."""
         pairs = (

@@ -19,7 +19,9 @@ The rules, per account ``A``, with ``desired(A)`` the live worker of highest ren
 * **Owned by another worker, desired here**: start a *shadow* stream (published too; JetStream
   de-duplicates the overlap), and once it is live, request a handover.
 * **Shadowing an account no longer desired here**: stop and withdraw the request.
-* **Lease lost** (a renewal refused: another worker holds it now): stop streaming it.
+* **Lease lost** (a renewal or claim refused: another worker holds it now): stop streaming it.
+  A lease that merely expired (NATS was unreachable longer than the TTL) is claimed back
+  without stopping: the stream never stopped, so there is nothing to announce.
 * **Leaving** (:meth:`OwnershipCore.leave`): this worker no longer counts as live, so every
   account moves by handover; what is still owned when the handover timeout passes is released.
 """
@@ -188,7 +190,10 @@ class OwnershipCore:
             self.live.add(account)
 
     def claimed(self, account: str) -> list[OwnershipAction]:
-        """A :class:`Claim` succeeded: this worker owns ``account`` now."""
+        """A :class:`Claim` succeeded: this worker owns ``account`` now.
+
+        A refused claim is reported with :meth:`lease_lost`.
+        """
         mode = self.running.get(account)
         self.running[account] = Mode.OWNED
         actions: list[OwnershipAction] = []
@@ -257,6 +262,10 @@ class OwnershipCore:
                 return [Transfer(account, desired, lease.revision)]
             return [Renew(account, lease.revision)]
         if mode is Mode.OWNED:
+            if lease is None:
+                # our lease expired while NATS was unreachable: we never stopped streaming,
+                # so take it back (a refused claim means another worker won: then we stop)
+                return [Claim(account)]
             return self.lease_lost(account)
         if lease is None:
             if desired == me and not self.leaving:

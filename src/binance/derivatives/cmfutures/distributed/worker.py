@@ -101,6 +101,7 @@ class Worker:
         self._cluster: WatchedCluster | None = None
         self.publisher: JetStreamPublisher | None = None
         self.started = asyncio.Event()
+        self._rewatch: asyncio.Future[None] | None = None
 
     def _default_pool(self) -> Any:
         from ..pool import StreamPool
@@ -120,11 +121,16 @@ class Worker:
         """Join the cluster and stream until :meth:`stop`; then leave gracefully."""
         import nats
 
+        async def reconnected() -> None:
+            if self._cluster is not None:
+                self._rewatch = asyncio.ensure_future(self._cluster.restart())
+
         nc = await nats.connect(
             self.nats_url,
             name=f"cmfutures-worker-{self.worker_id}",
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
+            reconnected_cb=reconnected,
         )
         try:
             self._js = nc.jetstream()
@@ -235,13 +241,7 @@ class Worker:
                     # read before claiming: once the lease is ours, other workers may start
                     # shadows that publish, and the gap must end where coverage stopped
                     self._claim_since[account] = await self._last_stored_time(account)
-                    rev = watch.tombstones.get(account, 0)
-                    try:
-                        new = await self._kv_call(owners.update, account, me.encode(), last=rev)
-                    except KeyWrongLastSequenceError:
-                        if rev == 0:
-                            raise
-                        new = await self._kv_call(owners.update, account, me.encode(), last=0)
+                    new = await self._claim(account)
                     if new is None:
                         return []
                     watch.wrote(account, me, new)
@@ -289,6 +289,32 @@ class Worker:
             _log.info("%s: %s refused (the lease changed hands)", account, type(action).__name__)
             return self.core.lease_lost(account)
         return []  # pragma: no cover - every action is matched above
+
+    async def _claim(self, account: str) -> int | None:
+        """Create the lease if nobody holds it: compare-and-set on the key's last revision.
+
+        An absent key, a deleted one and an expiry marker all count as free.
+
+        :returns: the new revision, or None if NATS could not be reached.
+        :raises KeyWrongLastSequenceError: another worker holds the lease.
+        """
+        from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
+
+        assert self._buckets is not None and self._cluster is not None
+        owners, me = self._buckets.owners, self.worker_id.encode()
+        last = self._cluster.owners.tombstones.get(account, 0)
+        try:
+            return await self._kv_call(owners.update, account, me, last=last)  # type: ignore[no-any-return]
+        except KeyWrongLastSequenceError:
+            pass
+        try:  # our idea of the key's revision was stale: read it
+            entry = await owners.get(account)
+        except (KeyNotFoundError, KeyDeletedError) as exc:
+            entry = exc.entry
+        if entry is not None and entry.value:
+            raise KeyWrongLastSequenceError()  # a live lease: someone else's
+        revision = entry.revision if entry is not None and entry.revision else 0
+        return await self._kv_call(owners.update, account, me, last=revision)  # type: ignore[no-any-return]
 
     async def _last_stored_time(self, account: str) -> float | None:
         """The time of the last message stored for ``account`` (None: none, or unknown)."""
