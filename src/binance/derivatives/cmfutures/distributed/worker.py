@@ -60,8 +60,10 @@ class Worker:
     :param nats_url: ``nats://HOST:PORT`` (a comma-separated list for a cluster).
     :param worker_id: this worker's id (default :func:`default_worker_id`); ids must be
         unique among the live workers.
-    :param pool_factory: builds the :class:`~binance.derivatives.cmfutures.StreamPool`
-        (tests and ``--journal`` pass their own).
+    :param pool_factory: builds the pool (tests pass a stand-in); default: a
+        :class:`~binance.derivatives.cmfutures.StreamPool` on ``configuration``.
+    :param journal: a :class:`~binance.derivatives.cmfutures.Journal` the pool also appends
+        every message to (a local record that survives NATS and the worker).
 
     Guarantees, per account: every event is stored once in ``<subject_prefix>.<account>`` or
     falls inside a published ``StreamGap``. A killed worker's accounts are claimed by others
@@ -81,6 +83,7 @@ class Worker:
         options: WorkerOptions | None = None,
         jetstream: JetStreamOptions | None = None,
         pool_factory: Callable[[], Any] | None = None,
+        journal: Any = None,
     ) -> None:
         for account in accounts:
             validate_account_id(account)
@@ -91,6 +94,7 @@ class Worker:
         self.options = options or WorkerOptions()
         self.jetstream = jetstream or JetStreamOptions()
         self._pool_factory = pool_factory or self._default_pool
+        self.journal = journal
         self.core = OwnershipCore(self.worker_id, sorted(self.accounts))
         self._stop = asyncio.Event()
         self._failover_since: dict[str, float | None] = {}
@@ -106,7 +110,7 @@ class Worker:
     def _default_pool(self) -> Any:
         from ..pool import StreamPool
 
-        return StreamPool(self.configuration)
+        return StreamPool(self.configuration, journal=self.journal)
 
     def stop(self) -> None:
         """Ask the worker to leave gracefully (hand its accounts over, then return)."""
