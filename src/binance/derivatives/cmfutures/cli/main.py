@@ -22,6 +22,8 @@ _COMMANDS = {
     "stream": "stream",
     "listen-key": "listen_key",
     "simulate": "simulate",
+    "serve": "serve",
+    "consume": "consume",
 }
 
 
