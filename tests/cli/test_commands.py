@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,22 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from binance.derivatives.cmfutures import __version__
 from binance.derivatives.cmfutures.simulator import Simulator
 
-CLI = [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main"]
-
-
-def _env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BINANCE_")}
-    env.update(overrides)
-    return env
-
-
-async def _run(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+from ..cli_process import account_env, clean_env, one_line, run_cli, start_cli
 
 
 @pytest.fixture
@@ -42,66 +25,39 @@ async def sim() -> AsyncIterator[Simulator]:
         yield simulator
 
 
-def _account_env(sim: Simulator) -> dict[str, str]:
-    account = sim.account
-    assert account.secret_key is not None
-    return _env(
-        BINANCE_API_KEY=account.api_key,
-        BINANCE_SECRET_KEY=account.secret_key,
-        BINANCE_CMFUTURES_HOST=sim.rest_url,
-        BINANCE_CMFUTURES_STREAM_HOST=sim.stream_url,
-    )
-
-
-def _assert_one_clean_line(err: str, *secrets: str) -> None:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("cmfutures: error: ")
-    assert "Traceback" not in err
-    for secret in secrets:
-        assert secret not in err
-
-
 async def test_version() -> None:
-    code, out, _ = await _run("--version", env=_env())
+    code, out, _ = await run_cli("--version", env=clean_env())
     assert code == 0
     assert out.strip() == f"cmfutures {__version__}"
 
 
 async def test_listen_key_create_keepalive_close(sim: Simulator) -> None:
-    env = _account_env(sim)
-    code, out, err = await _run("listen-key", "create", env=env)
+    env = account_env(sim)
+    code, out, err = await run_cli("listen-key", "create", env=env)
     assert code == 0, err
     assert out.strip() == sim.listen_key()
-    code, out, _ = await _run("listen-key", "keepalive", env=env)
+    code, out, _ = await run_cli("listen-key", "keepalive", env=env)
     assert (code, out.strip()) == (0, "listen key extended by 60 minutes")
-    code, out, _ = await _run("listen-key", "close", env=env)
+    code, out, _ = await run_cli("listen-key", "close", env=env)
     assert (code, out.strip()) == (0, "listen key closed")
     assert sim.listen_key() is None
-    code, out, err = await _run("listen-key", "keepalive", env=env)
+    code, out, err = await run_cli("listen-key", "keepalive", env=env)
     assert code == 7
-    _assert_one_clean_line(err, env["BINANCE_SECRET_KEY"], env["BINANCE_API_KEY"])
+    one_line(err, env["BINANCE_SECRET_KEY"], env["BINANCE_API_KEY"])
     assert "-1125" in err and "cmfutures listen-key create" in err
 
 
 async def test_host_flag_overrides_the_environment(sim: Simulator) -> None:
-    env = _account_env(sim)
+    env = account_env(sim)
     env["BINANCE_CMFUTURES_HOST"] = "http://127.0.0.1:9"
-    code, out, err = await _run("listen-key", "create", "--host", sim.rest_url, env=env)
+    code, out, err = await run_cli("listen-key", "create", "--host", sim.rest_url, env=env)
     assert code == 0, err
     assert out.strip() == sim.listen_key()
 
 
 async def test_stream_json_lines_carry_events_and_control_events(sim: Simulator) -> None:
-    env = _account_env(sim)
-    proc = await asyncio.create_subprocess_exec(
-        *CLI,
-        "stream",
-        "--json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = account_env(sim)
+    proc = await start_cli("stream", "--json", env=env)
     assert proc.stdout is not None
     first = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
     assert first["e"] == "StreamConnected"
@@ -120,10 +76,8 @@ async def test_stream_json_lines_carry_events_and_control_events(sim: Simulator)
 
 
 async def test_stream_text_mode_reports_a_gap(sim: Simulator) -> None:
-    env = _account_env(sim)
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "stream", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
+    env = account_env(sim)
+    proc = await start_cli("stream", env=env)
     assert proc.stdout is not None
     assert "StreamConnected" in (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
     sim.faults.drop_connections()
@@ -136,24 +90,25 @@ async def test_stream_text_mode_reports_a_gap(sim: Simulator) -> None:
 
 
 async def test_missing_api_key_is_one_line() -> None:
-    code, _, err = await _run("stream", env=_env())
+    code, _, err = await run_cli("stream", env=clean_env())
     assert code == 3
-    _assert_one_clean_line(err)
+    one_line(err)
     assert "BINANCE_API_KEY is not set" in err
 
 
 async def test_missing_signing_key_is_one_line() -> None:
-    code, _, err = await _run("listen-key", "create", env=_env(BINANCE_API_KEY="apikey-7c1d"))
+    env = clean_env(BINANCE_API_KEY="apikey-7c1d")
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert code == 3
-    _assert_one_clean_line(err, "apikey-7c1d")
+    one_line(err, "apikey-7c1d")
     assert "BINANCE_SECRET_KEY" in err
 
 
 async def test_unreadable_key_file_is_one_line(tmp_path: Path) -> None:
-    env = _env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH=str(tmp_path / "missing.pem"))
-    code, _, err = await _run("listen-key", "create", env=env)
+    env = clean_env(BINANCE_API_KEY="key", BINANCE_PRIVATE_KEY_PATH=str(tmp_path / "missing.pem"))
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert code == 3
-    _assert_one_clean_line(err)
+    one_line(err)
     assert "missing.pem" in err
 
 
@@ -166,52 +121,52 @@ async def test_wrong_passphrase_is_one_line_without_the_passphrase(tmp_path: Pat
     )
     path = tmp_path / "key.pem"
     path.write_bytes(pem)
-    env = _env(
+    env = clean_env(
         BINANCE_API_KEY="key",
         BINANCE_PRIVATE_KEY_PATH=str(path),
         BINANCE_PRIVATE_KEY_PASSPHRASE="wrong-passphrase",
     )
-    code, _, err = await _run("listen-key", "create", env=env)
+    code, _, err = await run_cli("listen-key", "create", env=env)
     assert code == 3
-    _assert_one_clean_line(err, "wrong-passphrase", "right-passphrase")
+    one_line(err, "wrong-passphrase", "right-passphrase")
     assert "passphrase" in err.lower()
 
 
 async def test_rejected_key_is_one_line(sim: Simulator) -> None:
-    env = _account_env(sim)
+    env = account_env(sim)
     env["BINANCE_API_KEY"] = "not-a-key-the-simulator-knows"
     for command in (["listen-key", "create"], ["stream"]):
-        code, _, err = await _run(*command, env=env)
+        code, _, err = await run_cli(*command, env=env)
         assert code == 4, err
-        _assert_one_clean_line(err, env["BINANCE_SECRET_KEY"], env["BINANCE_API_KEY"])
+        one_line(err, env["BINANCE_SECRET_KEY"], env["BINANCE_API_KEY"])
         assert "rejected" in err
 
 
 async def test_unreachable_host_is_one_line() -> None:
-    env = _env(BINANCE_API_KEY="k", BINANCE_SECRET_KEY="s")
+    env = clean_env(BINANCE_API_KEY="k", BINANCE_SECRET_KEY="s")
     for command in (
         ["listen-key", "create", "--host", "http://127.0.0.1:9"],
         ["stream", "--host", "http://127.0.0.1:9", "--stream-host", "ws://127.0.0.1:9"],
     ):
-        code, _, err = await _run(*command, env=env)
+        code, _, err = await run_cli(*command, env=env)
         assert code == 5, err
-        _assert_one_clean_line(err)
+        one_line(err)
         assert "cannot reach" in err
 
 
 async def test_rate_limited_is_one_line(sim: Simulator) -> None:
-    env = _account_env(sim)
+    env = account_env(sim)
     for command in (["listen-key", "create"], ["stream"]):
         sim.faults.fail_next_rest(1, status=429, code=-1003)
-        code, _, err = await _run(*command, env=env)
+        code, _, err = await run_cli(*command, env=env)
         assert code == 6, err
-        _assert_one_clean_line(err, env["BINANCE_SECRET_KEY"])
+        one_line(err, env["BINANCE_SECRET_KEY"])
         assert "rate limited" in err
 
 
 async def test_demo_shows_trading_faults_recovery_and_a_matching_final_state() -> None:
-    code, out, err = await _run(
-        "demo", "--duration", "60", "--pace", "0.1", "--plain", env=_env(), timeout=120
+    code, out, err = await run_cli(
+        "demo", "--duration", "60", "--pace", "0.1", "--plain", env=clean_env(), timeout=120
     )
     assert code == 0, out + err
     for expected in (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from binance.derivatives.cmfutures import BinanceAuth, Configuration
+from binance.derivatives.cmfutures import ApiClient, AsyncApiClient, BinanceAuth, Configuration
 
 from .stub_server import StubServer
 
@@ -109,3 +110,29 @@ def refused_url() -> str:
 
 
 __all__ = ["PASSPHRASE", "Keys", "ec"]
+
+
+Factory = Callable[..., Any]
+
+
+@pytest.fixture(params=["sync", "async"])
+async def make_client(request: pytest.FixtureRequest) -> AsyncIterator[Factory]:
+    """``make_client(cfg, **kwargs)``: an :class:`ApiClient` (param ``sync``) or an
+    :class:`AsyncApiClient` (``async``); every client made is closed after the test."""
+    made: list[Any] = []
+
+    def factory(cfg: Configuration, **kwargs: Any) -> Any:
+        client = (ApiClient if request.param == "sync" else AsyncApiClient)(cfg, **kwargs)
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        result = client.close()
+        if inspect.isawaitable(result):
+            await result
+
+
+async def resolve(value: Any) -> Any:
+    """A call's result on either client: awaited if the async client returned an awaitable."""
+    return await value if inspect.isawaitable(value) else value

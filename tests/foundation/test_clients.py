@@ -6,9 +6,8 @@ signed call proves the bytes on the wire were signed correctly.
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -37,33 +36,12 @@ from binance.derivatives.cmfutures.models import (
     PositionRisk,
     ServerTime,
 )
+from binance.derivatives.cmfutures.signing import CredentialFormatError
 
-from .conftest import HMAC_SECRET
+from .conftest import HMAC_SECRET, Factory, resolve
 from .stub_server import LISTEN_KEY, StubServer
 
 Client = Any
-Factory = Callable[..., Client]
-
-
-@pytest.fixture(params=["sync", "async"])
-async def make_client(request: pytest.FixtureRequest) -> AsyncIterator[Factory]:
-    made: list[Client] = []
-
-    def factory(cfg: Configuration, **kwargs: Any) -> Client:
-        klass = ApiClient if request.param == "sync" else AsyncApiClient
-        client = klass(cfg, **kwargs)
-        made.append(client)
-        return client
-
-    yield factory
-    for client in made:
-        result = client.close()
-        if inspect.isawaitable(result):
-            await result
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 METHODS = {
@@ -394,6 +372,48 @@ async def test_per_call_request_auth(
                 _request_auth={"in": "header", "key": "X-Other", "value": "v"}
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("TOKENVALUE\r", "carriage return (CR) at the end"),
+        ("TOKENVALUE\n", "line feed (LF) at the end"),
+        ("TOKEN\r\nX-Injected: 1", "carriage return (CR) at position 6"),
+        ("TOKEN\x00VALUE", "control character U+0000"),
+        ("TOKENVALUÉ", "non-ASCII character U+00C9"),
+    ],
+)
+async def test_per_call_header_auth_with_control_characters_is_rejected_unsent(
+    make_client: Factory, server: StubServer, value: str, needle: str
+) -> None:
+    """The same typed error as BinanceAuth's (issue 9 item 2), for both clients, the value
+    hidden, before anything is sent."""
+    client = make_client(Configuration(host=server.url, retries=0))
+    sent = len(server.requests)
+    with pytest.raises(CredentialFormatError, match=re.escape(needle)) as info:
+        await resolve(
+            UserDataStreamsApi(client).cmfutures_create_listen_key_v1(
+                _request_auth={"in": "header", "key": "X-Token", "value": value}
+            )
+        )
+    text = str(info.value)
+    assert "TOKEN" not in text and "VALU" not in text and "Injected" not in text
+    assert "_request_auth" in text and "not shown" in text and "Fix:" in text
+    assert len(server.requests) == sent
+
+
+async def test_per_call_header_auth_may_contain_inner_spaces(
+    make_client: Factory, server: StubServer
+) -> None:
+    client = make_client(Configuration(host=server.url, retries=0))
+    with pytest.raises(exc.UnauthorizedException):
+        await resolve(
+            UserDataStreamsApi(client).cmfutures_create_listen_key_v1(
+                _request_auth={"in": "header", "key": "Authorization", "value": "Bearer t0k"}
+            )
+        )
+    assert server.requests[-1].headers["authorization"] == "Bearer t0k"
 
 
 async def test_secrets_absent_from_logs_and_errors(

@@ -1,9 +1,8 @@
-"""The clients against the project's offline simulator (skipped while it is missing)."""
+"""The clients against the project's offline simulator."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -20,11 +19,6 @@ from binance.derivatives.cmfutures import (
 from binance.derivatives.cmfutures import exceptions as exc
 
 from .conftest import Keys
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("binance.derivatives.cmfutures.simulator.simulator") is None,
-    reason="simulator not available yet",
-)
 
 
 @pytest.fixture

@@ -23,8 +23,10 @@ from binance.derivatives.cmfutures.models import (
     AccountInformation,
     Balance,
     CmfuturesCreateListenKeyV1Resp,
+    Income,
     Order,
     ServerTime,
+    UserTrade,
 )
 
 
@@ -45,6 +47,8 @@ def sync_usage(cfg: Configuration) -> None:
         assert_type(MarketDataApi(client).cmfutures_get_time_v1(), ServerTime)
         order = TradeApi(client).cmfutures_create_order_v1(symbol="X", side="BUY", type="MARKET")
         assert_type(order, Order)
+        assert_type(TradeApi(client).cmfutures_get_user_trades_v1(symbol="X"), list[UserTrade])
+        assert_type(AccountApi(client).cmfutures_get_income_history_v1(), list[Income])
     default = UserDataStreamsApi()
     assert_type(default.cmfutures_create_listen_key_v1(), CmfuturesCreateListenKeyV1Resp)
 
@@ -60,3 +64,7 @@ async def async_usage(cfg: Configuration) -> None:
         assert_type(raw, aiohttp.ClientResponse)
         assert_type(await AccountApi(client).cmfutures_get_open_orders_v1(), list[Order])
         assert_type(await client.sync_time(), int)
+        trades = await TradeApi(client).cmfutures_get_user_trades_v1(pair="X")
+        assert_type(trades, list[UserTrade])
+        income = await AccountApi(client).cmfutures_get_income_history_v1_with_http_info()
+        assert_type(income, ApiResponse[list[Income]])

@@ -3,7 +3,6 @@ healthy again, the mirror equals the exchange's own state exactly (Decimal equal
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from decimal import Decimal
 from typing import Any
@@ -13,11 +12,6 @@ from mirror_sim import assert_matches, limit_order, market_order, matches, settl
 
 from binance.derivatives.cmfutures.clock import ManualClock
 from binance.derivatives.cmfutures.mirror import AccountMirror, MirrorOptions
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("binance.derivatives.cmfutures.simulator.simulator") is None,
-    reason="simulator not available",
-)
 
 START = 1_767_225_600.0
 SYM = "BTCUSD_PERP"

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import random
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -20,11 +18,6 @@ from mirror_sim import expected, mirrored
 
 from binance.derivatives.cmfutures.clock import ManualClock
 from binance.derivatives.cmfutures.mirror import AccountMirror, MirrorOptions
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("binance.derivatives.cmfutures.simulator.simulator") is None,
-    reason="simulator not available",
-)
 
 SYMBOLS = ("BTCUSD_PERP", "ETHUSD_PERP")
 
@@ -84,7 +77,9 @@ class MirrorMachine(RuleBasedStateMachine):
     async def settle(self) -> None:
         """Let the stream notice faults, reconnect and the mirror resync (simulated time)."""
         await self.sim.advance(1.5)
-        for i in range(300):  # reconnect backoff grows to 60 s after repeated disconnects
+        # reconnect and listen-key backoff grow to 60 s: up to 18 pending REST failures
+        # (fail_rest three times) can take ~15 simulated minutes to work through
+        for i in range(1000):
             if not (self.mirror.stale or self.mirror._state.resync_pending):
                 break
             await self.sim.advance(0.25 if i < 20 else 1.0)

@@ -264,10 +264,16 @@ def check(ex: Exchange, fold: Fold, initial_mt: Any) -> None:
         assert D(row["unrealizedProfit"]) == pos.unrealized_profit
         assert int(row["leverage"]) == pos.leverage
         assert row["isolated"] == (pos.margin_type == "isolated")
+        assert D(row["isolatedWallet"]) == pos.isolated_wallet
+        assert D(row["notionalValue"]) == pos.notional_value
     for row in ex.position_risk("key", {}):
         pos = state.positions[(row["symbol"], row["positionSide"])]
         assert D(row["positionAmt"]) == pos.position_amount
-        assert D(row["markPrice"]) == pos.mark_price
+        # Binance writes markPrice "0.00000000" on flat rows (flat_row_mark_price="zero")
+        assert D(row["markPrice"]) == (pos.mark_price if pos.position_amount else 0)
+        assert D(row["notionalValue"]) == pos.notional_value
+        assert D(row["isolatedWallet"]) == (
+            pos.isolated_wallet if pos.margin_type == "isolated" else 0)
         assert row["marginType"] == pos.margin_type
         iso = pos.isolated_wallet + pos.unrealized_profit if pos.margin_type == "isolated" else 0
         assert D(row["isolatedMargin"]) == iso

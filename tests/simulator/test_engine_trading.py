@@ -277,7 +277,9 @@ def test_gtx_that_would_cross_is_rejected(h: Harness) -> None:
 
 def test_ack_vs_result_response(h: Harness) -> None:
     ack = h.ex.new_order("k", market("BUY", 1))
-    assert (ack["status"], ack["executedQty"], ack["avgPrice"]) == ("NEW", "0", "0")
+    # a zero avgPrice at the symbol's price precision, as Binance writes it
+    assert (ack["status"], ack["executedQty"], ack["avgPrice"]) == ("NEW", "0", "0.0")
+    assert ack["cumBase"] == "0"
     res = h.ex.new_order("k", market("BUY", 1, newOrderRespType="RESULT"))
     assert (res["status"], res["executedQty"], res["avgPrice"]) == ("FILLED", "1", "65000")
     assert res["cumBase"] == "0.00153846"
@@ -420,7 +422,8 @@ def test_isolated_margin_call_has_no_cw() -> None:
         ({**market("BUY", 1), "positionSide": "LONG"}, -4061),
         ({**market("BUY", 1), "reduceOnly": "maybe"}, -1130),
         ({**market("BUY", 1), "newClientOrderId": "bad id!"}, -4015),
-        (market("BUY", 100000), -2019),
+        (market("BUY", 30000), -2019),  # 46 BTC: under maxQty (50 at 20x), over margin
+        (market("BUY", 40000), -2027),  # 61.5 BTC > maxQty 50 at 20x
     ],
 )
 def test_new_order_errors(h: Harness, params: dict[str, str], code: int) -> None:

@@ -22,12 +22,12 @@ OTU_O = {
     "s": STR, "c": STR, "S": STR, "o": STR, "f": STR, "q": DEC, "p": DEC, "ap": DEC, "sp": DEC,
     "x": STR, "X": STR, "i": INT, "l": DEC, "z": DEC, "L": DEC, "ma": STR, "T": INT, "t": INT,
     "rp": DEC, "b": DEC, "a": DEC, "m": BOOL, "R": BOOL, "wt": STR, "ot": STR, "ps": STR,
-    "cp": BOOL, "pP": BOOL, "V": STR, "pm": STR, "er": STR,
+    "cp": BOOL, "pP": BOOL, "V": STR, "pm": STR, "er": STR, "si": INT, "ss": INT,
 }
 OTU_FEE = {"N": STR, "n": DEC}
 AU_B = {"a": STR, "wb": DEC, "cw": DEC, "bc": DEC}
 AU_P = {"s": STR, "pa": DEC, "ep": DEC, "bep": DEC, "cr": DEC, "up": DEC, "mt": STR, "iw": DEC,
-        "ps": STR}
+        "ps": STR, "ma": STR}
 MC_P = {"s": STR, "ps": STR, "pa": DEC, "mt": STR, "iw": DEC, "mp": DEC, "up": DEC, "mm": DEC}
 
 
@@ -213,13 +213,13 @@ ACCOUNT_ASSET_KEYS = {
 ACCOUNT_POSITION_KEYS = {
     "symbol", "positionAmt", "initialMargin", "maintMargin", "unrealizedProfit",
     "positionInitialMargin", "openOrderInitialMargin", "leverage", "isolated", "positionSide",
-    "entryPrice", "breakEvenPrice", "maxQty", "notionalValue", "updateTime"}
+    "entryPrice", "breakEvenPrice", "maxQty", "notionalValue", "isolatedWallet", "updateTime"}
 BALANCE_KEYS = {"accountAlias", "asset", "balance", "withdrawAvailable", "crossWalletBalance",
                 "crossUnPnl", "availableBalance", "updateTime"}
 POSITION_RISK_KEYS = {
     "symbol", "positionAmt", "entryPrice", "breakEvenPrice", "markPrice", "unRealizedProfit",
     "liquidationPrice", "leverage", "maxQty", "marginType", "isolatedMargin", "isAutoAddMargin",
-    "positionSide", "updateTime"}
+    "positionSide", "notionalValue", "isolatedWallet", "updateTime"}
 ORDER_KEYS = {
     "avgPrice", "clientOrderId", "cumBase", "cumQty", "executedQty", "orderId", "origQty",
     "origType", "price", "reduceOnly", "side", "positionSide", "status", "stopPrice",
@@ -254,7 +254,8 @@ def test_rest_shapes(rec: Recorder) -> None:
     resting = rec.ex.new_order("k", {"symbol": BTC, "side": "BUY", "type": "LIMIT",
                                      "quantity": "4", "price": "60000", "timeInForce": "GTC"})
     (row,) = rec.ex.open_orders("k", {})
-    check_row(row, ORDER_KEYS - {"pair", "cumQty"} | {"time"}, "openOrders")
+    check_row(row, ORDER_KEYS - {"cumQty"} | {"time"}, "openOrders")
+    assert row["pair"] == "BTCUSD"
     assert rec.ex.open_orders("k", {"symbol": "ETHUSD_PERP"}) == []
     assert rec.ex.open_orders("k", {"pair": "BTCUSD"}) == [row]
     cancelled = rec.ex.cancel_order("k", {"symbol": BTC, "orderId": str(resting["orderId"])})

@@ -12,24 +12,16 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 
+from binance.derivatives.cmfutures import (
+    AccountApi,
+    AsyncApiClient,
+    MarketDataApi,
+    TradeApi,
+    UserDataStreamsApi,
+)
 from binance.derivatives.cmfutures.clock import ManualClock, SystemClock
 from binance.derivatives.cmfutures.events import OrderTradeUpdate, decode_event
 from binance.derivatives.cmfutures.simulator import Simulator, SimulatorOptions
-
-try:
-    from binance.derivatives.cmfutures import (
-        AccountApi,
-        AsyncApiClient,
-        MarketDataApi,
-        TradeApi,
-        UserDataStreamsApi,
-    )
-
-    HAVE_CLIENT = True
-except ImportError:  # pragma: no cover - the REST client is written by another part
-    HAVE_CLIENT = False
-
-needs_client = pytest.mark.skipif(not HAVE_CLIENT, reason="REST client not available")
 
 
 class Collector:
@@ -50,7 +42,6 @@ class Collector:
         await asyncio.wait_for(self.task, 5)
 
 
-@needs_client
 async def test_trading_with_our_client_sent_equals_received(
     cmfutures_simulator: Simulator,
 ) -> None:
@@ -129,7 +120,7 @@ async def test_random_walk_moves_mark_prices_on_the_clock() -> None:
 async def test_control_path_drives_the_engine(cmfutures_simulator: Simulator) -> None:
     sim = cmfutures_simulator
     base = sim.rest_url + "/_sim"
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers=sim.control_headers) as http:
         r = await http.post(base + "/mark-price", json={"symbol": "BTCUSD_PERP", "price": "61000"})
         assert r.status == 200
         assert sim.exchange.mark_price("BTCUSD_PERP") == Decimal("61000")
@@ -166,7 +157,7 @@ async def test_real_clock_simulator_refuses_advance() -> None:
     async with Simulator(clock=SystemClock()) as sim:
         with pytest.raises(TypeError, match="ManualClock"):
             await sim.advance(1)
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(headers=sim.control_headers) as http:
             r = await http.post(sim.rest_url + "/_sim/advance", json={"seconds": 1})
             assert r.status == 409
 
@@ -201,7 +192,6 @@ async def test_shutdown_closes_connections_with_1001() -> None:
         await ws.close()
 
 
-@needs_client
 async def test_seed_compatible_sync_client_in_a_thread(cmfutures_simulator: Simulator) -> None:
     from binance.derivatives.cmfutures import ApiClient
 
@@ -227,3 +217,16 @@ async def test_engine_options_pass_through() -> None:
     options = SimulatorOptions(engine_options=EngineOptions(default_balances={"BTC": Decimal("5")}))
     async with Simulator(options=options) as sim:
         assert sim.state().balances["BTC"].wallet_balance == Decimal("5")
+
+
+async def test_server_time_is_the_nearest_millisecond_of_simulated_time() -> None:
+    """A ManualClock's float sums fall just short of the intended instant (two advances of
+    0.1 s from a whole second read ...199.9998 ms): the server time must still say 200."""
+    start = 1_700_000_000.0
+    async with Simulator(clock=ManualClock(start), seed=0) as sim:
+        await sim.advance(0.1)
+        await sim.advance(0.1)
+        assert sim.clock.time() * 1000 < start * 1000 + 200  # the float sum is short
+        async with AsyncApiClient(sim.configuration(), clock=sim.clock) as client:
+            server_time = (await MarketDataApi(client).cmfutures_get_time_v1()).server_time
+        assert server_time == sim.now_ms() == int(start * 1000) + 200

@@ -83,7 +83,8 @@ async def test_half_open_stops_events_pings_and_pongs(cmfutures_simulator: Simul
         await sim.advance(1000)  # no pings, and no close for the missing pongs either
         assert received == []
         assert not ws.closed and sim.connections() == 1
-        assert sim.emitted()[-1].delivered  # emitted; the connection swallowed it
+        last = sim.emitted()[-1]  # emitted, but the half-open connection swallowed it
+        assert not last.delivered and last.received_by == [] and not last.dropped
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
         await ws.close()
@@ -196,22 +197,24 @@ async def test_expire_listen_key_now(cmfutures_simulator: Simulator) -> None:
 
 async def test_faults_over_the_control_path(cmfutures_simulator: Simulator) -> None:
     sim = cmfutures_simulator
+    ctl = sim.control_headers
     async with aiohttp.ClientSession() as http:
         _, ws = await _connect(sim, http)
-        r = await http.post(f"{sim.rest_url}/_sim/faults/send_unknown_event", json={})
+        base = f"{sim.rest_url}/_sim"
+        r = await http.post(f"{base}/faults/send_unknown_event", json={}, headers=ctl)
         assert r.status == 200 and (await r.json())["result"] == 1
         assert json.loads((await _next(ws)).data)["e"] == "SIM_UNKNOWN_EVENT"
         r = await http.post(
-            f"{sim.rest_url}/_sim/faults/close_connections", json={"code": 4000}
+            f"{base}/faults/close_connections", json={"code": 4000}, headers=ctl
         )
         assert r.status == 200
         msg = await _next(ws)
         assert msg.type is WSMsgType.CLOSE and msg.data == 4000
-        r = await http.post(f"{sim.rest_url}/_sim/faults/no_such_fault", json={})
+        r = await http.post(f"{base}/faults/no_such_fault", json={}, headers=ctl)
         assert r.status == 404
-        r = await http.post(f"{sim.rest_url}/_sim/faults/delay", json={"seconds": -1})
+        r = await http.post(f"{base}/faults/delay", json={"seconds": -1}, headers=ctl)
         assert r.status == 400
-        log = await (await http.get(f"{sim.rest_url}/_sim/faults")).json()
+        log = await (await http.get(f"{base}/faults", headers=ctl)).json()
         assert [f["name"] for f in log] == ["send_unknown_event", "close_connections"]
 
 

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from typing import Any
-from urllib.parse import urlencode
-
 import aiohttp
 
 from binance.derivatives.cmfutures.simulator import Simulator
 
-
-class Rest:
-    def __init__(self, sim: Simulator, http: aiohttp.ClientSession) -> None:
-        self.sim = sim
-        self.http = http
-
-    async def call(self, method: str, path: str, **params: str) -> tuple[int, Any, Any]:
-        query = urlencode({**params, "timestamp": str(self.sim.now_ms())})
-        secret = (self.sim.account.secret_key or "").encode()
-        sig = hmac.new(secret, query.encode(), hashlib.sha256).hexdigest()
-        r = await self.http.request(
-            method, f"{self.sim.rest_url}{path}?{query}&signature={sig}",
-            headers={"X-MBX-APIKEY": self.sim.account.api_key},
-        )
-        return r.status, await r.json(), r.headers
+from .helpers import SignedRest
 
 
 async def test_order_lifecycle_routes(cmfutures_simulator: Simulator) -> None:
     sim = cmfutures_simulator
     async with aiohttp.ClientSession() as http:
-        rest = Rest(sim, http)
+        rest = SignedRest(sim, http)
         status, order, headers = await rest.call(
             "POST", "/dapi/v1/order", symbol="BTCUSD_PERP", side="BUY", type="LIMIT",
             timeInForce="GTC", quantity="2", price="50000",
@@ -60,7 +41,7 @@ async def test_order_lifecycle_routes(cmfutures_simulator: Simulator) -> None:
 async def test_mode_and_margin_routes(cmfutures_simulator: Simulator) -> None:
     sim = cmfutures_simulator
     async with aiohttp.ClientSession() as http:
-        rest = Rest(sim, http)
+        rest = SignedRest(sim, http)
         status, body, headers = await rest.call("GET", "/dapi/v1/positionSide/dual")
         assert (status, body) == (200, {"dualSidePosition": False})
         assert headers["X-MBX-USED-WEIGHT-1M"] == "30"

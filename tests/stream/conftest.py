@@ -3,167 +3,17 @@ consuming it in the background, and the "every emitted event is accounted for" c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import importlib.util
-from collections.abc import AsyncIterator
-from decimal import Decimal
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from binance.derivatives.cmfutures.clock import ManualClock
-from binance.derivatives.cmfutures.events import (
-    OrderTradeUpdate,
-    OrderUpdate,
-    StreamConnected,
-    StreamGap,
-    StreamMessage,
-    UnknownEvent,
-    decode_event,
-    encode_event,
-    event_identity,
-)
+
+from ..stream_harness import StreamHarness
 
 T0 = 1_767_225_600.0
-
-SIMULATOR_MISSING = (
-    importlib.util.find_spec("binance.derivatives.cmfutures.simulator.simulator") is None
-)
-
-
-def make_order(n: int, at_ms: int, alias: str = "") -> OrderTradeUpdate:
-    return OrderTradeUpdate(
-        event_time=at_ms,
-        transaction_time=at_ms,
-        order=OrderUpdate(
-            symbol="BTCUSD_PERP",
-            client_order_id=f"test-{n}",
-            side="BUY",
-            order_type="LIMIT",
-            time_in_force="GTC",
-            original_quantity=Decimal("1"),
-            original_price=Decimal("64250.0"),
-            average_price=Decimal("0"),
-            stop_price=Decimal("0"),
-            execution_type="NEW",
-            order_status="NEW",
-            order_id=n,
-            last_filled_quantity=Decimal("0"),
-            cumulative_filled_quantity=Decimal("0"),
-            last_filled_price=Decimal("0"),
-            trade_time=at_ms,
-            trade_id=0,
-        ),
-        account_alias=alias or None,
-    )
-
-
-class StreamHarness:
-    """A simulator, a stream on it, and a background consumer recording every message."""
-
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
-        self.stream: Any = None
-        self.messages: list[StreamMessage] = []
-        self.error: BaseException | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._n = 0
-
-    async def open(self, config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        from binance.derivatives.cmfutures import UserDataStream
-
-        kwargs.setdefault("clock", self.sim.clock)
-        self.stream = UserDataStream(self.sim.configuration(**(config or {})), **kwargs)
-        await self.stream.start()
-        self._task = asyncio.create_task(self._consume())
-        await self.settle()
-        return self.stream
-
-    async def _consume(self) -> None:
-        try:
-            async for message in self.stream:
-                self.messages.append(message)
-        except Exception as exc:
-            self.error = exc
-
-    async def settle(self) -> None:
-        await self.sim.advance(0)
-
-    async def advance(self, seconds: float, step: float | None = None) -> None:
-        """Let what was just triggered happen now, then move time (in steps, if given)."""
-        await self.settle()
-        if step is None:
-            await self.sim.advance(seconds)
-            return
-        left = seconds
-        while left > 0:
-            await self.sim.advance(min(step, left))
-            left -= step
-
-    def emit(self, count: int = 1) -> list[Any]:
-        """Emit ``count`` order events for the default account, now."""
-        out = []
-        for _ in range(count):
-            self._n += 1
-            event = make_order(self._n, self.sim.now_ms(), self.sim.account.alias)
-            out.append(self.sim.emit(self.sim.account.api_key, event, encode_event(event)))
-        return out
-
-    async def close(self) -> None:
-        if self.stream is not None:
-            await self.stream.close()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    # ------------------------------------------------------------------ checks
-
-    def of(self, kind: type) -> list[Any]:
-        return [m for m in self.messages if isinstance(m, kind)]
-
-    def data(self) -> list[Any]:
-        from binance.derivatives.cmfutures.events import ControlEvent
-
-        controls = ControlEvent.__args__  # type: ignore[attr-defined]
-        return [m for m in self.messages if not isinstance(m, controls)]
-
-    def check_accounted(self, *, tolerance: float = 0.002) -> None:
-        """Every emitted frame was delivered exactly once, or lies inside an announced gap.
-
-        Frames the simulator deliberately never sent (``drop_next_events``: delivered=False)
-        are not required: no client can detect them (Binance has no sequence numbers).
-        Frames emitted before the first connection are not covered either.
-        """
-        first = self.of(StreamConnected)
-        assert first, "the stream never connected"
-        start = first[0].at
-        gaps = self.of(StreamGap)
-        counts: dict[Any, int] = {}
-        for m in self.data():
-            ident = event_identity(m)
-            counts[ident] = counts.get(ident, 0) + 1
-        dupes = {k: v for k, v in counts.items() if v > 1}
-        assert not dupes, f"delivered more than once: {dupes}"
-        for e in self.sim.emitted():
-            if e.at < start or not e.delivered:
-                continue
-            in_gap = any(g.since - tolerance <= e.at <= g.until + tolerance for g in gaps)
-            if e.event is None:  # malformed frame: must be reported as a gap
-                assert in_gap, f"malformed frame #{e.seq} at {e.at} not inside a gap {gaps}"
-                continue
-            event = decode_event(e.raw)
-            n = counts.get(event_identity(event), 0)
-            if isinstance(event, UnknownEvent) and n == 0:
-                n = sum(
-                    1
-                    for m in self.data()
-                    if isinstance(m, UnknownEvent) and m.payload == event.payload
-                )
-            assert n == 1 or in_gap, (
-                f"emitted #{e.seq} at {e.at} ({type(event).__name__}) delivered {n} times and "
-                f"not inside any gap {gaps}"
-            )
 
 
 @pytest.fixture
@@ -174,8 +24,6 @@ def sim_options() -> Any:
 
 @pytest.fixture
 async def harness(sim_options: Any) -> AsyncIterator[StreamHarness]:
-    if SIMULATOR_MISSING:
-        pytest.skip("the simulator is not available")
     from binance.derivatives.cmfutures.simulator import Simulator
 
     async with Simulator(clock=ManualClock(start=T0), seed=11, options=sim_options) as sim:
@@ -191,8 +39,6 @@ def stream_harness_factory() -> Any:
     """An async factory ``(clock, seed) -> StreamHarness`` on a fresh, started simulator
     (for hypothesis tests, where function-scoped fixtures are shared across examples).
     The caller stops ``harness.sim``."""
-    if SIMULATOR_MISSING:
-        pytest.skip("the simulator is not available")
     from binance.derivatives.cmfutures.simulator import Simulator
 
     async def make(clock: Any, seed: int) -> StreamHarness:
@@ -201,3 +47,24 @@ def stream_harness_factory() -> Any:
         return StreamHarness(sim)
 
     return make
+
+
+@contextlib.asynccontextmanager
+async def serve_listen_key(
+    handler: Callable[[Any], Awaitable[Any]], **runner_options: Any
+) -> AsyncIterator[str]:
+    """A local aiohttp server answering every method on ``/dapi/v1/listenKey`` with
+    ``handler``; yields its ``127.0.0.1:PORT``. ``runner_options`` go to ``web.AppRunner``."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_route("*", "/dapi/v1/listenKey", handler)
+    runner = web.AppRunner(app, access_log=None, **runner_options)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

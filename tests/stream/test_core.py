@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from binance.derivatives.cmfutures.events import (
     ListenKeyExpired,
     ListenKeyRenewed,
     OrderTradeUpdate,
-    OrderUpdate,
     StreamConnected,
     StreamDisconnected,
     StreamGap,
@@ -41,37 +39,17 @@ from binance.derivatives.cmfutures.stream.core import Phase, StreamCore
 from binance.derivatives.cmfutures.stream.dedup import RecentIdentities
 from binance.derivatives.cmfutures.stream.options import StreamOptions
 
+from .. import factories
+
 KEY_A = "A" * 60 + "aaaa"
 KEY_B = "B" * 60 + "bbbb"
 T0 = 1_767_225_600.0
 
 
 def order_event(n: int, *, at_ms: int | None = None) -> OrderTradeUpdate:
+    """Order event n, stamped T0 + n ms unless ``at_ms`` is given."""
     at = at_ms if at_ms is not None else int(T0 * 1000) + n
-    return OrderTradeUpdate(
-        event_time=at,
-        transaction_time=at,
-        order=OrderUpdate(
-            symbol="BTCUSD_PERP",
-            client_order_id=f"c{n}",
-            side="BUY",
-            order_type="LIMIT",
-            time_in_force="GTC",
-            original_quantity=Decimal("1"),
-            original_price=Decimal("64250.0"),
-            average_price=Decimal("0"),
-            stop_price=Decimal("0"),
-            execution_type="NEW",
-            order_status="NEW",
-            order_id=n,
-            last_filled_quantity=Decimal("0"),
-            cumulative_filled_quantity=Decimal("0"),
-            last_filled_price=Decimal("0"),
-            trade_time=at,
-            trade_id=0,
-        ),
-        account_alias="oPfT",
-    )
+    return factories.order_event(n, at, alias="oPfT")
 
 
 def frame(n: int, at: float | None = None) -> bytes:

@@ -20,6 +20,8 @@ from binance.derivatives.cmfutures.events import (
     encode_event,
 )
 
+from ..factories import order_event
+
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
 
@@ -40,7 +42,9 @@ class ThreadedSimulator:
         sim = self.sim
 
         async def emit() -> None:
-            event = _order(n, sim.now_ms())
+            event = order_event(
+                n, sim.now_ms(), client_order_id=f"s{n}", side="SELL", quantity="2", price="1"
+            )
             sim.emit(sim.account.api_key, event, encode_event(event))
 
         self.call(emit())
@@ -50,36 +54,6 @@ class ThreadedSimulator:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=30)
         self.loop.close()
-
-
-def _order(n: int, at_ms: int) -> OrderTradeUpdate:
-    from decimal import Decimal
-
-    from binance.derivatives.cmfutures.events import OrderUpdate
-
-    return OrderTradeUpdate(
-        event_time=at_ms,
-        transaction_time=at_ms,
-        order=OrderUpdate(
-            symbol="BTCUSD_PERP",
-            client_order_id=f"s{n}",
-            side="SELL",
-            order_type="LIMIT",
-            time_in_force="GTC",
-            original_quantity=Decimal("2"),
-            original_price=Decimal("1"),
-            average_price=Decimal("0"),
-            stop_price=Decimal("0"),
-            execution_type="NEW",
-            order_status="NEW",
-            order_id=n,
-            last_filled_quantity=Decimal("0"),
-            cumulative_filled_quantity=Decimal("0"),
-            last_filled_price=Decimal("0"),
-            trade_time=at_ms,
-            trade_id=0,
-        ),
-    )
 
 
 @pytest.fixture

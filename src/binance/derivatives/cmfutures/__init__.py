@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "StreamOptions": "stream",
     "AccountMirror": "mirror",
     "MirrorOptions": "mirror",
+    "Journal": "journal",
 }
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "Clock",
     "CmfuturesCreateListenKeyV1Resp",
     "Configuration",
+    "Journal",
     "ManualClock",
     "MarketDataApi",
     "MirrorOptions",
@@ -94,6 +96,7 @@ if TYPE_CHECKING:
         ApiValueError,
         OpenApiException,
     )
+    from .journal import Journal
     from .mirror import AccountMirror, MirrorOptions
     from .models.api_error import APIError
     from .models.cmfutures_create_listen_key_v1_resp import CmfuturesCreateListenKeyV1Resp

@@ -237,6 +237,7 @@ class ApiClient(ClientBase):
         """Decode JSON into ``response_type`` (a model class, its name, or ``"object"``)."""
         import msgspec
 
+        from ._decimals import check_decimals
         from .exceptions import InvalidResponseException
 
         if response_type in (None, "object", object):
@@ -248,9 +249,16 @@ class ApiClient(ClientBase):
         else:
             target = response_type
         try:
-            return msgspec.json.decode(response_text, type=target)
-        except msgspec.DecodeError as exc:
-            raise InvalidResponseException(200, str(exc), body=str(response_text)) from exc
+            result = msgspec.json.decode(response_text, type=target)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            detail = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise InvalidResponseException(200, detail, body=str(response_text)) from exc
+        problem = check_decimals(result)
+        if problem is not None:
+            raise InvalidResponseException(
+                200, f"number out of range: {problem}", body=str(response_text)
+            )
+        return result
 
 
 # the seed catches ``ApiException`` from ``rest``; keep the name reachable here as well

@@ -4,7 +4,10 @@ The same API classes work with it: ``UserDataStreamsApi(AsyncApiClient(cfg))`` m
 awaitables, with the same models, the same errors and the same retry/resync policy, because
 request building, signing, retries and error mapping are the shared ``_http`` core; this module
 only moves bytes. Retry back-off waits on ``clock.sleep`` (so a ``ManualClock`` drives it).
-Connect/read timeouts are transport timeouts enforced by aiohttp in real time.
+Connect/read timeouts are transport timeouts enforced by aiohttp in real time, and so is each
+attempt's wall-clock deadline (``connect + read`` seconds for the whole response, aiohttp's
+``total``). Bodies are read in chunks through ``_http.limits.BodyReader`` (size cap, bounded
+decompression of ``gzip``/``deflate``; aiohttp itself does not decompress).
 
 The aiohttp session is created on first use, inside the running loop. Use ``async with``
 or ``await client.close()``. ``*_without_preload_content`` methods return the unread
@@ -31,9 +34,15 @@ from ._http.flow import (
     call_flow,
     sync_time_flow,
 )
+from ._http.limits import ACCEPT_ENCODING, CHUNK, BodyReader, attempt_deadline
 from ._http.request import CallOptions, Endpoint, PreparedRequest
 from .configuration import Configuration
-from .exceptions import NetworkException
+from .exceptions import (
+    InvalidResponseException,
+    NetworkException,
+    is_certificate_error,
+    tls_reason,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -43,20 +52,33 @@ if TYPE_CHECKING:
 __all__ = ["AsyncApiClient"]
 
 
-def network_error(error: BaseException) -> NetworkException:
-    """Classify an aiohttp/asyncio transport error."""
+def network_error(error: BaseException, deadline: float | None = None) -> NetworkException:
+    """Classify an aiohttp/asyncio transport error (``deadline``: the attempt's total
+    seconds, named in the message of a timeout)."""
     if isinstance(error, aiohttp.ClientProxyConnectionError):
         return NetworkException("proxy", "cannot connect to the proxy")
     if isinstance(error, (aiohttp.ClientSSLError, ssl.SSLError)):
-        return NetworkException("tls", f"TLS failure: {type(error).__name__}")
+        reason = tls_reason(error) or type(error).__name__
+        if is_certificate_error(error):
+            return NetworkException("tls", f"certificate rejected: {reason}", permanent=True)
+        return NetworkException("tls", f"TLS failure: {reason}")
     if isinstance(error, aiohttp.ClientConnectorError):
         if isinstance(error.os_error, socket.gaierror):
             return NetworkException("dns", f"cannot resolve host {error.host!r}")
-        return NetworkException("connect", f"cannot connect to {error.host}:{error.port}")
+        refused = isinstance(error.os_error, ConnectionRefusedError)
+        detail = f"cannot connect to {error.host}:{error.port}"
+        return NetworkException("connect", detail + (" (connection refused)" if refused else ""))
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         return NetworkException("connect_timeout", "connect timed out")
-    if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+    if isinstance(error, aiohttp.ServerTimeoutError):
         return NetworkException("read_timeout", "read timed out", request_sent=True)
+    if isinstance(error, asyncio.TimeoutError):  # aiohttp's ``total``: the attempt's deadline
+        detail = (
+            f"no complete response within {deadline:g} s (the attempt's deadline)"
+            if deadline is not None
+            else "read timed out"
+        )
+        return NetworkException("read_timeout", detail, request_sent=True)
     if isinstance(error, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError)):
         return NetworkException("connection_lost", type(error).__name__, request_sent=True)
     if isinstance(error, (aiohttp.ClientOSError, ConnectionError)):
@@ -115,7 +137,7 @@ class AsyncApiClient(ClientBase):
         self._ssl = ssl_arg
         connector = aiohttp.TCPConnector(limit=max(1, cfg.connection_pool_maxsize), ssl=ssl_arg)
         self._session = aiohttp.ClientSession(
-            connector=connector, auto_decompress=True, trust_env=False
+            connector=connector, auto_decompress=False, trust_env=False
         )
         self.closed = False
         return self._session
@@ -135,7 +157,9 @@ class AsyncApiClient(ClientBase):
             if total is not None:
                 timeout = aiohttp.ClientTimeout(total=total)
             else:
-                timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+                timeout = aiohttp.ClientTimeout(
+                    total=attempt_deadline(spec), sock_connect=connect, sock_read=read
+                )
             if len(self._timeouts) < 64:
                 self._timeouts[spec] = timeout
         return timeout
@@ -143,27 +167,51 @@ class AsyncApiClient(ClientBase):
     async def _send(self, request: PreparedRequest) -> RawResponse | NetworkException:
         session = self._session or self._open()
         proxy = self.configuration.proxy
+        headers = request.headers
+        if "Accept-Encoding" not in headers:
+            # the body is decompressed by BodyReader (bounded); stream mode hands the raw
+            # response to the caller, so ask for no compression there
+            encoding = "identity" if request.stream else ACCEPT_ENCODING
+            headers = {**headers, "Accept-Encoding": encoding}
+        timeout = self._timeout(request.timeout)
         try:
             resp = await session.request(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=headers,
                 data=request.body,
-                timeout=self._timeout(request.timeout),
+                timeout=timeout,
                 allow_redirects=False,
                 proxy=proxy or None,
             )
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            return network_error(exc)
+            return network_error(exc, timeout.total)
         if request.stream:
             return RawResponse(resp.status, resp.reason or "", resp.headers, None, resp)
+        problem: InvalidResponseException | None = None
+        data = b""
+        clean = False
         try:
-            data = await resp.read()
+            reader = BodyReader(resp.status, resp.headers, self.configuration.max_response_bytes)
+            if resp.content_length is not None:
+                reader.check_length(resp.content_length)
+            async for chunk in resp.content.iter_chunked(CHUNK):
+                reader.feed(chunk)
+                if reader.full:
+                    break
+            else:
+                clean = True
+            data = reader.finish()
+        except InvalidResponseException as exc:
+            problem = exc
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            return network_error(exc)
+            return network_error(exc, timeout.total)
         finally:
-            resp.release()
-        return RawResponse(resp.status, resp.reason or "", resp.headers, data, resp)
+            if clean:
+                resp.release()
+            else:
+                resp.close()  # drop the connection: the rest of the body is not wanted
+        return RawResponse(resp.status, resp.reason or "", resp.headers, data, resp, problem)
 
     async def _run(self, flow: Generator[Action, Outcome, Any]) -> Any:
         try:

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypedDict
 
+from .base_url import parse_base_url, warn_if_plaintext
 from .exceptions import ApiValueError
 from .signing import BinanceAuth
 
@@ -45,6 +46,7 @@ DEFAULT_TIMEOUT = (5.0, 10.0)
 DEFAULT_RETRIES = 2
 DEFAULT_RETRY_BACKOFF = 0.25
 DEFAULT_RECV_WINDOW = 5000
+DEFAULT_MAX_RESPONSE_BYTES = 8 << 20
 MAX_RECV_WINDOW = 60000
 
 
@@ -68,31 +70,31 @@ def _check_timeout(value: Any, name: str) -> tuple[float, float]:
     return float(pair[0]), float(pair[1])
 
 
-_HTTP_SCHEMES = ("http://", "https://")
-_WS_SCHEMES = ("ws://", "wss://")
+_HTTP_SCHEMES = ("http", "https")
+_WS_SCHEMES = ("ws", "wss")
 
 
-def _checked_url(value: Any, name: str, schemes: tuple[str, ...], example: str) -> Any:
-    """``value`` unchanged if it is None or a URL with one of ``schemes``; else ApiValueError.
+def _checked_url(
+    value: str, name: str, schemes: tuple[str, ...], example: str, *, used: bool = True
+) -> str:
+    """``value`` normalized by :func:`~.base_url.parse_base_url` (ApiValueError if unusable);
+    if ``used``, warn once when it is plain text to a non-loopback host.
 
-    A scheme-less host such as ``"dapi.binance.com"`` would otherwise fail only at the first
-    call, differently in the sync and async clients.
+    Checking here, once, means a scheme-less host, user info, a bad port or a query fails at
+    configuration time, identically for the sync client, the async client and the stream.
     """
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.lower().startswith(schemes):
-        raise ApiValueError(
-            f"{name} must be a URL starting with {' or '.join(schemes)}, got {value!r}. "
-            f"Fix: give the full base URL, e.g. {example!r}"
-        )
-    return value
+    url = parse_base_url(value, name, schemes, example)
+    if used:
+        warn_if_plaintext(url, name)
+    return str(url)
 
 
 class Configuration:
     """Settings for :class:`~.api_client.ApiClient` and :class:`~.async_api_client.AsyncApiClient`.
 
-    :param host: REST base URL (no trailing path), e.g. ``"http://127.0.0.1:8080"``. Default:
-        ``$BINANCE_CMFUTURES_HOST`` or ``https://dapi.binance.com``.
+    :param host: REST base URL, e.g. ``"http://127.0.0.1:8080"``; an optional path prefix is
+        put in front of every request path and a trailing slash is ignored (both clients
+        alike). Default: ``$BINANCE_CMFUTURES_HOST`` or ``https://dapi.binance.com``.
     :param auth: a :class:`~.signing.BinanceAuth`; required for USER_STREAM and SIGNED calls.
     :param server_index: index into :meth:`get_host_settings` (only 0 exists); used only
         when ``host`` is not given.
@@ -111,9 +113,17 @@ class Configuration:
     :param recv_window: ``recvWindow`` sent with SIGNED requests, in ms (1..60000, default 5000).
     :param retry_backoff: the first retry waits this many seconds, doubling each time (capped at
         8 s). Default 0.25.
+    :param max_response_bytes: the largest response body a call accepts, in bytes, compressed
+        and decompressed (default 8 MiB); a larger one raises
+        :class:`~.exceptions.ResponseTooLargeException` without being read in full.
     :raises ApiValueError: on an out-of-range timeout, recv_window or retries, or a host
-        (argument or environment variable) that is not an http(s):// URL, or a stream host
-        that is not a ws(s):// URL.
+        (argument, environment variable or later assignment) that is not an http(s):// URL,
+        or a stream host that is not a ws(s):// URL, or either with user info
+        (``user:pass@``), a query, a fragment, whitespace or a port outside 1..65535 (see
+        :mod:`~.base_url`).
+
+    A plain ``http://`` or ``ws://`` base pointing at a non-loopback host logs one WARNING per
+    host per process (logger ``binance.derivatives.cmfutures.base_url``).
     """
 
     _default: ClassVar[Configuration | None] = None
@@ -136,15 +146,19 @@ class Configuration:
         timeout: float | tuple[float, float] | None = None,
         recv_window: int = DEFAULT_RECV_WINDOW,
         retry_backoff: float = DEFAULT_RETRY_BACKOFF,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if auth is not None and not isinstance(auth, BinanceAuth):
             raise ApiValueError(
                 f"auth must be a BinanceAuth, got {type(auth).__name__}; "
                 "use BinanceAuth(api_key=..., secret_key=...)"
             )
-        self._env_host = _checked_url(
-            os.environ.get(HOST_ENV) or None, HOST_ENV, _HTTP_SCHEMES, DEFAULT_HOST
-        )
+        env_host = os.environ.get(HOST_ENV) or None
+        self._env_host: str | None = None
+        if env_host is not None:
+            self._env_host = _checked_url(
+                env_host, HOST_ENV, _HTTP_SCHEMES, DEFAULT_HOST, used=host is None
+            )
         if host is None:
             self.server_index: int | None = 0 if server_index is None else server_index
             self._base_path = self._env_host or DEFAULT_HOST
@@ -155,11 +169,9 @@ class Configuration:
         self.server_operation_index = server_operation_index or {}
         self.server_operation_variables = server_operation_variables or {}
         self.ignore_operation_servers = ignore_operation_servers
-        self.stream_host: str = _checked_url(
+        self._set_stream_host(
             stream_host or os.environ.get(STREAM_HOST_ENV) or DEFAULT_STREAM_HOST,
             "stream_host" if stream_host else STREAM_HOST_ENV,
-            _WS_SCHEMES,
-            DEFAULT_STREAM_HOST,
         )
         self.auth = auth
         self.ssl_ca_cert = ssl_ca_cert
@@ -168,6 +180,7 @@ class Configuration:
         self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self.recv_window = recv_window
         self.retry_backoff = retry_backoff
+        self.max_response_bytes = max_response_bytes
         # seed attributes (read when a client is created)
         self.verify_ssl = True
         self.cert_file: str | None = None
@@ -267,6 +280,17 @@ class Configuration:
             raise ApiValueError(f"retry_backoff must be a number >= 0, got {value!r}")
         self._retry_backoff = float(value)
 
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest accepted response body in bytes (raw and decompressed)."""
+        return self._max_response_bytes
+
+    @max_response_bytes.setter
+    def max_response_bytes(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1024:
+            raise ApiValueError(f"max_response_bytes must be an int >= 1024, got {value!r}")
+        self._max_response_bytes = value
+
     # ------------------------------------------------------------------ hosts
 
     @property
@@ -282,6 +306,19 @@ class Configuration:
     def host(self, value: str) -> None:
         self._base_path = _checked_url(value, "host", _HTTP_SCHEMES, DEFAULT_HOST)
         self.server_index = None
+
+    @property
+    def stream_host(self) -> str:
+        """The WebSocket base URL (checked and normalized like :attr:`host`, on assignment
+        too)."""
+        return self._stream_host
+
+    @stream_host.setter
+    def stream_host(self, value: str) -> None:
+        self._set_stream_host(value, "stream_host")
+
+    def _set_stream_host(self, value: str, name: str) -> None:
+        self._stream_host = _checked_url(value, name, _WS_SCHEMES, DEFAULT_STREAM_HOST)
 
     def get_host_settings(self) -> list[HostSetting]:
         """The configured servers: one entry, the default REST host (env override applied)."""
@@ -328,11 +365,23 @@ class Configuration:
         (+ ``BINANCE_PRIVATE_KEY_PASSPHRASE``).
 
         :raises ~.signing.KeyLoadError: if the credential variables are missing or unusable.
+        :raises ~.exceptions.ApiValueError: if a host variable is unusable; the message names
+            the variable (``BINANCE_CMFUTURES_HOST has an invalid port...``), as does the
+            plain-text warning.
         """
         env = os.environ if environ is None else environ
-        kwargs.setdefault("host", env.get(HOST_ENV) or None)
-        kwargs.setdefault("stream_host", env.get(STREAM_HOST_ENV) or None)
-        return cls(auth=BinanceAuth.from_env(env), **kwargs)
+        auth = BinanceAuth.from_env(env)
+        for key, variable, schemes, example in (
+            ("host", HOST_ENV, _HTTP_SCHEMES, DEFAULT_HOST),
+            ("stream_host", STREAM_HOST_ENV, _WS_SCHEMES, DEFAULT_STREAM_HOST),
+        ):
+            if key not in kwargs:
+                value = env.get(variable) or None
+                # checked here, under the variable's name (the constructor would say "host")
+                kwargs[key] = None if value is None else _checked_url(
+                    value, variable, schemes, example
+                )
+        return cls(auth=auth, **kwargs)
 
     # ------------------------------------------------------------------ defaults
 

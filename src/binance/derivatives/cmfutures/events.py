@@ -14,7 +14,9 @@ extra keys are ignored; conditional keys (``N``, ``n``, ``AP``, ``cr``, ``M``, `
 ``a.S``, ``cw``...) may be absent; the combined-stream envelope ``{"stream":..,"data":..}`` is
 unwrapped. An event type this module does not know becomes :class:`UnknownEvent` with its raw
 payload; bytes that are not an event raise :class:`MalformedEvent`, which the stream reports
-in band and never treats as fatal.
+in band and never treats as fatal. Keys a typed event does not model are dropped from it but
+stay reachable: :func:`decode_with_payload` also returns the JSON object, and
+:func:`unmodelled_fields` lists what the types do not cover.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from decimal import Decimal
 from typing import Any, ClassVar, Final, Union
 
 import msgspec
+
+from ._decimals import check_decimals
 
 __all__ = [
     "AccountConfigUpdate",
@@ -56,8 +60,10 @@ __all__ = [
     "UpdateReason",
     "UserDataEvent",
     "decode_event",
+    "decode_with_payload",
     "encode_event",
     "event_identity",
+    "unmodelled_fields",
 ]
 
 
@@ -154,7 +160,8 @@ class BalanceUpdate(msgspec.Struct, **_STRUCT_OPTS):
 
 
 class PositionUpdate(msgspec.Struct, **_STRUCT_OPTS):
-    """One position row (``a.P[]``); amounts are in contracts, signed."""
+    """One position row (``a.P[]``); amounts are in contracts, signed. ``margin_asset``
+    (``ma``) is the margin coin, present in live traffic though not in the docs."""
 
     symbol: str = msgspec.field(name="s")
     position_amount: Decimal = msgspec.field(name="pa")
@@ -165,6 +172,7 @@ class PositionUpdate(msgspec.Struct, **_STRUCT_OPTS):
     isolated_wallet: Decimal = msgspec.field(name="iw")
     position_side: str = msgspec.field(name="ps")
     break_even_price: Decimal | None = msgspec.field(default=None, name="bep")
+    margin_asset: str | None = msgspec.field(default=None, name="ma")
 
 
 class AccountUpdateData(msgspec.Struct, **_STRUCT_OPTS):
@@ -214,7 +222,15 @@ class MarginCall(msgspec.Struct, tag_field="e", tag="MARGIN_CALL", **_STRUCT_OPT
 
 
 class OrderUpdate(msgspec.Struct, **_STRUCT_OPTS):
-    """The ``o`` object of ORDER_TRADE_UPDATE (spec §4.4)."""
+    """The ``o`` object of ORDER_TRADE_UPDATE (spec §4.4).
+
+    ``bid_quantity`` (``b``) and ``ask_quantity`` (``a``) are, in live COIN-M traffic, the
+    account's open-order notional on the symbol in coin, per side (a new 1000-contract ETHUSD
+    buy at 2099.21 carries ``"b":"4.76369681"``). ``strategy_id`` (``si``) and
+    ``strategy_sub_id`` (``ss``) appear in live traffic (``0`` for manual orders; Binance
+    documents them as "ignore"); ``good_till_date`` (``gtd``, ms, ``0`` unless GTD) and
+    ``strategy_type`` (``st``) are USD-M fields that may appear after the CM/UM integration.
+    """
 
     symbol: str = msgspec.field(name="s")
     client_order_id: str = msgspec.field(name="c")
@@ -252,6 +268,10 @@ class OrderUpdate(msgspec.Struct, **_STRUCT_OPTS):
     price_match: str | None = msgspec.field(default=None, name="pm")
     expiry_reason: str | None = msgspec.field(default=None, name="er")
     modify_id: str | None = msgspec.field(default=None, name="M")
+    strategy_id: int | None = msgspec.field(default=None, name="si")
+    strategy_sub_id: int | None = msgspec.field(default=None, name="ss")
+    good_till_date: int | None = msgspec.field(default=None, name="gtd")
+    strategy_type: str | None = msgspec.field(default=None, name="st")
 
 
 class OrderTradeUpdate(msgspec.Struct, tag_field="e", tag="ORDER_TRADE_UPDATE", **_STRUCT_OPTS):
@@ -454,16 +474,84 @@ def decode_event(data: bytes | str) -> Event:
 
     :returns: a typed event, or :class:`UnknownEvent` for a well-formed object with an
         unknown (or missing) ``e``.
-    :raises MalformedEvent: if ``data`` is not JSON, not an object, or a known event type
-        with missing or wrongly typed required fields.
+    :raises MalformedEvent: if ``data`` is not JSON, not an object, nested too deeply
+        (``RecursionError`` is never raised), or a known event type with missing or wrongly
+        typed required fields, or with a Decimal outside the accepted range: NaN, sNaN,
+        Infinity, or an order of magnitude outside 1e-30..1e30 (see ``_decimals``).
     """
     try:
-        return _event_decoder.decode(data)
+        event: Event = _event_decoder.decode(data)
     except msgspec.ValidationError as exc:
         first_error = exc
     except msgspec.DecodeError as exc:
         raise MalformedEvent(data, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedEvent(data, "JSON nested too deeply") from None
+    else:
+        problem = check_decimals(event)
+        if problem is not None:
+            raise MalformedEvent(data, f"invalid {_wire_tag(event)}: {problem}")
+        return event
     return _decode_slow(data, first_error)
+
+
+def decode_with_payload(data: bytes | str) -> tuple[Event, dict[str, Any]]:
+    """Decode like :func:`decode_event`, and also return the frame's whole JSON object (the
+    bare event, the combined-stream envelope unwrapped).
+
+    The typed event ignores keys it does not model, so that a field Binance adds tomorrow
+    cannot break decoding; the payload keeps them reachable (see :func:`unmodelled_fields`).
+    Costs a second JSON parse: use it where the extra keys matter, not on the hot path.
+
+    :raises MalformedEvent: as :func:`decode_event`.
+    """
+    event = decode_event(data)
+    if isinstance(event, UnknownEvent):
+        return event, event.payload
+    obj = _any_decoder.decode(data)
+    if "e" not in obj and isinstance(obj.get("data"), dict):
+        obj = obj["data"]
+    return event, obj
+
+
+def unmodelled_fields(event: Any, payload: Any) -> dict[str, Any]:
+    """The keys of ``payload`` (a decoded JSON object) that ``event``'s Struct does not model,
+    nested objects and arrays included, as ``{"o.gtd": 0, "a.P[0].xx": ...}``.
+
+    Empty when every field of the payload has a typed attribute. An :class:`UnknownEvent`
+    models nothing: every key is returned.
+    """
+    out: dict[str, Any] = {}
+    _collect_unmodelled(event, payload, "", out)
+    return out
+
+
+def _collect_unmodelled(model: Any, payload: Any, prefix: str, out: dict[str, Any]) -> None:
+    if isinstance(payload, list):
+        models = model if isinstance(model, tuple | list) else ()
+        for i, item in enumerate(payload):
+            sub = models[i] if i < len(models) else None
+            _collect_unmodelled(sub, item, f"{prefix}[{i}]", out)
+        return
+    if not isinstance(payload, dict):
+        return
+    if not isinstance(model, msgspec.Struct):
+        if prefix and not isinstance(model, dict):
+            out[prefix] = payload
+        return
+    config = model.__struct_config__
+    wire = dict(zip(model.__struct_encode_fields__, model.__struct_fields__, strict=True))
+    for key, value in payload.items():
+        if key == config.tag_field:
+            continue
+        name = f"{prefix}.{key}" if prefix else key
+        attr = wire.get(key)
+        if attr is None:
+            out[name] = value
+        else:
+            _collect_unmodelled(getattr(model, attr), value, name, out)
+def _wire_tag(event: Any) -> str:
+    return str(type(event).__struct_config__.tag)
 
 
 def _decode_slow(data: bytes | str, first_error: msgspec.ValidationError) -> Event:
@@ -471,6 +559,8 @@ def _decode_slow(data: bytes | str, first_error: msgspec.ValidationError) -> Eve
         obj = _any_decoder.decode(data)
     except msgspec.DecodeError as exc:  # pragma: no cover - the fast path saw valid JSON
         raise MalformedEvent(data, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedEvent(data, "JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise MalformedEvent(data, "not a JSON object")
     if "e" not in obj and "stream" in obj and "data" in obj:

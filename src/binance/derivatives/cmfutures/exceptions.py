@@ -10,7 +10,12 @@ Every failure of a REST call surfaces as an :class:`ApiException` subclass, so t
   the request reached Binance and may or may not have been executed; reconcile before resending;
 * connection refused, DNS, TLS, timeouts, a dropped connection -> :class:`NetworkException`
   (``status == 0``);
-* a body that is not JSON or has the wrong shape -> :class:`InvalidResponseException`.
+* a body that is not JSON or has the wrong shape (nested too deeply, a number out of range,
+  an unsupported ``Content-Encoding``) -> :class:`InvalidResponseException`; a body larger
+  than ``Configuration.max_response_bytes`` -> :class:`ResponseTooLargeException` (a subclass).
+
+An exception keeps at most :data:`MAX_KEPT_BODY` characters of the body (64 Ki) and its
+``str()`` stays below about 70 KiB whatever the server sent.
 
 Binance's own error code and message are the attributes :attr:`ApiException.code` and
 :attr:`ApiException.msg` (compare codes with the constants in :class:`BinanceCode`; messages
@@ -21,6 +26,7 @@ vary). Programming errors (a bad option value, no credentials configured) raise
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -44,11 +50,14 @@ __all__ = [
     "NotFoundException",
     "OpenApiException",
     "RateLimitedException",
+    "ResponseTooLargeException",
     "ServiceException",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnknownOutcomeException",
     "UnprocessableEntityException",
+    "is_certificate_error",
+    "tls_reason",
 ]
 
 
@@ -76,6 +85,17 @@ class BinanceCode:
     BAD_API_KEY_FMT: Final = -2014
     REJECTED_MBX_KEY: Final = -2015
     ME_INVALID_TIMESTAMP: Final = -4188
+
+
+#: Characters of a response body kept on an exception (the rest is cut, with a note).
+MAX_KEPT_BODY: Final = 64 << 10
+_MAX_SHOWN_HEADERS: Final = 4096
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [cut: {len(text)} characters in all]"
 
 
 def _render_path(path_to_item: Sequence[Any] | None) -> str:
@@ -160,8 +180,8 @@ class ApiException(OpenApiException):
         data: APIError | None = None,
     ) -> None:
         self.status = status
-        self.reason = reason
-        self.body = body
+        self.reason = _cut(reason, MAX_KEPT_BODY)
+        self.body = _cut(body, MAX_KEPT_BODY)
         self.data = data
         self.headers: Mapping[str, str] | None = None
         if http_resp is not None:
@@ -172,7 +192,8 @@ class ApiException(OpenApiException):
             if self.body is None:
                 raw = getattr(http_resp, "data", None)
                 if isinstance(raw, bytes):
-                    self.body = raw.decode("utf-8", "replace")
+                    self.body = _cut(raw[: MAX_KEPT_BODY * 4].decode("utf-8", "replace"),
+                                     MAX_KEPT_BODY)
             self.headers = getattr(http_resp, "headers", None)
         self.code: int | None = data.code if data is not None else None
         self.msg: str | None = data.msg if data is not None else None
@@ -190,10 +211,10 @@ class ApiException(OpenApiException):
     def __str__(self) -> str:
         text = f"({self.status})\nReason: {self.reason}\n"
         if self.headers:
-            text += f"HTTP response headers: {self.headers}\n"
+            text += f"HTTP response headers: {_cut(str(self.headers), _MAX_SHOWN_HEADERS)}\n"
         shown = self.data or self.body
         if shown:
-            text += f"HTTP response body: {shown}\n"
+            text += f"HTTP response body: {_cut(str(shown), MAX_KEPT_BODY)}\n"
         return text
 
 
@@ -242,6 +263,10 @@ class RateLimitedException(ApiException):
 
     :ivar retry_after: seconds to wait before the next request, from the ``Retry-After``
         header (or, for a ban, from the "banned until" time in the message); None if unknown.
+        Capped: at most 300 s for a 429 and 3 days (Binance's longest ban) for a 418, so a
+        ``Retry-After: inf`` or a ban "until" years away cannot stall a program for good.
+    :ivar retry_after_requested: what the server asked for, uncapped (may be ``inf``);
+        None if it did not say.
     """
 
     def __init__(
@@ -255,6 +280,7 @@ class RateLimitedException(ApiException):
         retry_after: float | None = None,
     ) -> None:
         self.retry_after = retry_after
+        self.retry_after_requested: float | None = retry_after
         super().__init__(status, reason, http_resp, body=body, data=data)
 
 
@@ -274,13 +300,75 @@ class NetworkException(ApiException):
     ``"connect_timeout"``, ``"read_timeout"``, ``"connection_lost"``, ``"proxy"``, ``"other"``.
     :ivar request_sent: True if the request may have reached the server (read timeout,
     connection lost after sending); then :attr:`outcome_unknown` is True as well.
+    :ivar permanent: True if retrying cannot help: the server's TLS certificate was rejected
+        (untrusted, expired, wrong host name). Such a failure is never retried, by the REST
+        client or by the stream's reconnect loop; fix the configuration (``ssl_ca_cert``...).
     """
 
-    def __init__(self, kind: str, detail: str, *, request_sent: bool = False) -> None:
+    def __init__(
+        self, kind: str, detail: str, *, request_sent: bool = False, permanent: bool = False
+    ) -> None:
         self.kind = kind
         self.request_sent = request_sent
         self.outcome_unknown = request_sent
+        self.permanent = permanent
         super().__init__(0, f"{kind}: {detail}")
+
+
+def _linked_errors(error: BaseException) -> list[BaseException]:
+    """``error`` and the exceptions it wraps (in its ``args``, e.g. aiohttp's connector errors)
+    or was caused by, outermost first; at most 16."""
+    seen: list[BaseException] = []
+    todo = [error]
+    while todo and len(seen) < 16:
+        current = todo.pop(0)
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return seen
+
+
+def is_certificate_error(error: BaseException) -> bool:
+    """True if ``error`` is, wraps or was caused by a TLS certificate verification failure."""
+    import ssl
+
+    return any(
+        isinstance(current, ssl.SSLCertVerificationError)
+        or type(current).__name__ == "ClientConnectorCertificateError"
+        for current in _linked_errors(error)
+    )
+
+
+_SSL_MESSAGE = re.compile(r"^\[[A-Z0-9_: ]*\]\s*(.*?)\s*(?:\(_ssl\.c:\d+\))?$", re.S)
+
+
+def tls_reason(error: BaseException) -> str | None:
+    """What OpenSSL said about the TLS failure ``error`` is, wraps or was caused by, in one
+    line: ``"certificate verify failed: self-signed certificate"``, ``"wrong version
+    number"``...; None if no :class:`ssl.SSLError` is found."""
+    import ssl
+
+    for current in _linked_errors(error):
+        # aiohttp's ClientConnectorCertificateError is an ssl.CertificateError too, but only
+        # wraps the real one (in its args): read errors raised by the ssl module itself
+        if not isinstance(current, ssl.SSLError):
+            continue
+        verify_message = getattr(current, "verify_message", None)
+        if isinstance(verify_message, str) and verify_message:
+            return f"certificate verify failed: {verify_message}"
+        text = current.args[1] if len(current.args) > 1 else None
+        if not isinstance(text, str):
+            continue
+        match = _SSL_MESSAGE.match(text.strip())
+        reason = " ".join((match.group(1) if match else text).split())[:200]
+        code = getattr(current, "reason", None)
+        if not reason and isinstance(code, str):
+            reason = code.lower().replace("_", " ")
+        if reason:
+            return reason
+    return None
 
 
 class InvalidResponseException(ApiException):
@@ -289,3 +377,15 @@ class InvalidResponseException(ApiException):
     ``status`` is the HTTP status (usually 200); ``body`` the raw text; ``__cause__`` the
     decoding error.
     """
+
+
+class ResponseTooLargeException(InvalidResponseException):
+    """The response body exceeded ``Configuration.max_response_bytes`` (default 8 MiB), raw
+    or once decompressed. The client stopped reading and dropped the connection.
+
+    :ivar limit: the limit in bytes.
+    """
+
+    def __init__(self, status: int | None, reason: str, *, limit: int) -> None:
+        self.limit = limit
+        super().__init__(status, reason)

@@ -4,6 +4,10 @@ Re-exports :class:`~.exceptions.ApiException` (``rest.ApiException is
 exceptions.ApiException``). :class:`RESTClientObject` owns one urllib3 ``PoolManager`` (or a
 proxy manager); :meth:`RESTClientObject.close` closes its connections. urllib3's own retries
 and redirects are disabled: retry policy lives in ``_http.flow``, once for both clients.
+
+Every attempt runs under a wall-clock deadline (``_http.watchdog``) and reads its body in
+chunks through ``_http.limits.BodyReader`` (size cap, bounded decompression): urllib3 is
+asked not to decompress.
 """
 
 from __future__ import annotations
@@ -11,30 +15,54 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import ApiException, ApiValueError, NetworkException
+from .exceptions import (
+    ApiException,
+    ApiValueError,
+    InvalidResponseException,
+    NetworkException,
+    is_certificate_error,
+    tls_reason,
+)
 
 if TYPE_CHECKING:
     import urllib3
 
     from ._http.flow import RawResponse
     from ._http.request import PreparedRequest
+    from ._http.watchdog import Guard
     from .configuration import Configuration
 
 __all__ = ["ApiException", "RESTClientObject", "RESTResponse", "network_error"]
 
 
 class RESTResponse:
-    """A read urllib3 response (seed helper type)."""
+    """A urllib3 response, read on demand (seed helper type)."""
 
-    def __init__(self, resp: urllib3.BaseHTTPResponse) -> None:
+    def __init__(
+        self, resp: urllib3.BaseHTTPResponse, limit: int = 8 << 20, deadline: float | None = None
+    ) -> None:
         self.response = resp
         self.status = resp.status
         self.reason = resp.reason
         self.data: bytes | None = None
+        self._limit = limit
+        self._deadline = deadline
 
     def read(self) -> bytes:
+        """The body, decompressed.
+
+        :raises ~.exceptions.ResponseTooLargeException: beyond ``max_response_bytes``.
+        :raises ~.exceptions.NetworkException: on a transport failure or past the deadline.
+        """
         if self.data is None:
-            self.data = self.response.data
+            from ._http.watchdog import Guard
+
+            if self._deadline is None:
+                self.data = read_body(self.response, self._limit, None)
+            else:
+                with Guard(self._deadline) as guard:
+                    guard.conn = getattr(self.response, "connection", None)
+                    self.data = read_body(self.response, self._limit, guard)
         return self.data
 
     @property
@@ -74,12 +102,60 @@ def network_error(error: BaseException) -> NetworkException:
     if isinstance(error, ConnectTimeoutError):
         return NetworkException("connect_timeout", "connect timed out")
     if isinstance(error, (SSLError, ssl.SSLError)):
-        return NetworkException("tls", f"TLS failure: {_short(error)}")
+        reason = tls_reason(error) or _short(error)
+        if is_certificate_error(error):
+            return NetworkException("tls", f"certificate rejected: {reason}", permanent=True)
+        return NetworkException("tls", f"TLS failure: {reason}")
     if isinstance(error, ReadTimeoutError):
         return NetworkException("read_timeout", "read timed out", request_sent=True)
     if isinstance(error, (ProtocolError, ConnectionError)):
         return NetworkException("connection_lost", _short(error), request_sent=True)
     return NetworkException("other", f"{type(error).__name__}: {_short(error)}")
+
+
+def read_body(resp: Any, limit: int, guard: Guard | None) -> bytes:
+    """Read ``resp``'s body (opened with ``preload_content=False, decode_content=False``) in
+    chunks through a :class:`~._http.limits.BodyReader`; release or drop the connection.
+
+    :raises ~.exceptions.InvalidResponseException: too large (ResponseTooLargeException),
+        or an unsupported/corrupt ``Content-Encoding``.
+    :raises ~.exceptions.NetworkException: the transport failed (or the guard expired).
+    """
+    import urllib3
+
+    from ._http.limits import CHUNK, BodyReader
+
+    clean = False
+    try:
+        reader = BodyReader(resp.status, resp.headers, limit)
+        length = resp.headers.get("Content-Length")
+        if length is not None and length.isdigit():
+            reader.check_length(int(length))
+        for chunk in resp.stream(CHUNK, decode_content=False):
+            reader.feed(chunk)
+            if reader.full:
+                break
+        else:
+            clean = True
+        return reader.finish()
+    except ApiException:
+        raise
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise _transport_error(exc, guard) from None
+    finally:
+        if not clean:
+            resp.close()
+        resp.release_conn()
+
+
+def _transport_error(error: BaseException, guard: Guard | None) -> NetworkException:
+    if guard is not None and guard.expired:
+        return NetworkException(
+            "read_timeout",
+            f"no complete response within {guard.seconds:g} s (the attempt's deadline)",
+            request_sent=True,
+        )
+    return network_error(error)
 
 
 def _short(error: BaseException) -> str:
@@ -136,6 +212,8 @@ class RESTClientObject:
                 )
         else:
             self.pool_manager = urllib3.PoolManager(**kwargs)
+        _guard_pools(self.pool_manager)
+        self._configuration = configuration
         self._pools: dict[str, Any] = {}
         self._timeouts: dict[tuple[float | None, float | None, float | None], urllib3.Timeout]
         self._timeouts = {}
@@ -154,7 +232,26 @@ class RESTClientObject:
         return timeout
 
     def send(self, request: PreparedRequest) -> RawResponse | NetworkException:
-        """Send ``request``; transport failures are *returned* as NetworkException."""
+        """Send ``request`` and read its body; transport failures (the deadline included) are
+        *returned* as NetworkException, a body over the cap as a RawResponse whose
+        ``problem`` is set."""
+        from ._http.limits import attempt_deadline
+        from ._http.watchdog import Guard
+
+        seconds = attempt_deadline(request.timeout)
+        if seconds is None or request.stream:
+            return self._attempt(request, None)
+        with Guard(seconds) as guard:
+            outcome = self._attempt(request, guard)
+            if guard.finish() and not isinstance(outcome, NetworkException):
+                # cut by the watchdog, yet parsed as a response: it is a truncated one
+                return _transport_error(OSError("cut at the deadline"), guard)
+            return outcome
+
+    def _attempt(
+        self, request: PreparedRequest, guard: Guard | None
+    ) -> RawResponse | NetworkException:
+        stream = request.stream
         try:
             if self._proxied:
                 resp = self.pool_manager.urlopen(
@@ -163,7 +260,8 @@ class RESTClientObject:
                     body=request.body,
                     headers=request.headers,
                     timeout=self._timeout(request.timeout),
-                    preload_content=not request.stream,
+                    preload_content=False,
+                    decode_content=stream,
                     redirect=False,
                     retries=False,
                 )
@@ -179,7 +277,8 @@ class RESTClientObject:
                     body=request.body,
                     headers=request.headers,
                     timeout=self._timeout(request.timeout),
-                    preload_content=not request.stream,
+                    preload_content=False,
+                    decode_content=stream,
                     redirect=False,
                     retries=False,
                     assert_same_host=False,
@@ -187,13 +286,21 @@ class RESTClientObject:
         except self._urllib3.exceptions.LocationValueError as exc:
             return NetworkException("other", f"invalid host URL {request.host!r}: {exc}")
         except (self._urllib3.exceptions.HTTPError, OSError) as exc:
-            return network_error(exc)
+            return _transport_error(exc, guard)
+        if stream:
+            return self._raw_response(resp.status, resp.reason or "", resp.headers, None, resp)
+        if guard is not None and guard.conn is None:  # a pool class we could not wrap
+            guard.conn = getattr(resp, "connection", None)
+        problem: InvalidResponseException | None = None
+        data = b""
+        try:
+            data = read_body(resp, self._configuration.max_response_bytes, guard)
+        except InvalidResponseException as exc:
+            problem = exc
+        except NetworkException as exc:
+            return exc
         return self._raw_response(
-            resp.status,
-            resp.reason or "",
-            resp.headers,
-            None if request.stream else resp.data,
-            resp,
+            resp.status, resp.reason or "", resp.headers, data, resp, problem
         )
 
     def request(
@@ -234,14 +341,51 @@ class RESTClientObject:
                 headers=dict(headers or {}),
                 timeout=self._timeout(spec),
                 preload_content=False,
+                decode_content=False,
                 redirect=False,
                 retries=False,
             )
         except (self._urllib3.exceptions.HTTPError, OSError) as exc:
             raise network_error(exc) from exc
-        return RESTResponse(resp)
+        from ._http.limits import attempt_deadline
+
+        return RESTResponse(resp, self._configuration.max_response_bytes, attempt_deadline(spec))
 
     def close(self) -> None:
         """Close every pooled connection. Later requests open new ones."""
         self._pools.clear()
         self.pool_manager.clear()
+
+
+def _guard_pools(manager: Any) -> None:
+    """Make ``manager``'s connections register with the current attempt's
+    :class:`~._http.watchdog.Guard`, so the watchdog can cut them, headers phase included."""
+    manager.pool_classes_by_scheme = {
+        scheme: _guarded_pool(pool_cls)
+        for scheme, pool_cls in manager.pool_classes_by_scheme.items()
+    }
+
+
+_guarded_classes: dict[type, type] = {}
+
+
+def _guarded_pool(pool_cls: type) -> type:
+    guarded = _guarded_classes.get(pool_cls)
+    if guarded is None:
+        conn_cls: type = pool_cls.ConnectionCls  # type: ignore[attr-defined]
+        guarded_conn = type(f"Guarded{conn_cls.__name__}", (_GuardedConnection, conn_cls), {})
+        guarded = type(f"Guarded{pool_cls.__name__}", (pool_cls,), {"ConnectionCls": guarded_conn})
+        _guarded_classes[pool_cls] = guarded
+    return guarded
+
+
+class _GuardedConnection:
+    """Mixin for urllib3 connection classes: register on the attempt's guard when used."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        from ._http.watchdog import current_guard
+
+        guard = current_guard()
+        if guard is not None:
+            guard.conn = self
+        return super().request(*args, **kwargs)  # type: ignore[misc]

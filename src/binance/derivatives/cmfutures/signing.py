@@ -13,9 +13,22 @@ unencrypted key is ignored.
 Every problem with the inputs raises :class:`KeyLoadError` (a :class:`ValueError`) naming the
 problem and the fix: missing API key, no or several key sources, an empty secret, a public
 key instead of a private one, an unsupported key type (EC P-256...), a missing or wrong
-passphrase, unparsable data. A missing file raises :class:`KeyFileNotFoundError`, which is
-both a :class:`KeyLoadError` and a :class:`FileNotFoundError`. No message, ``repr`` or log
-line contains the API key, the secret, the key material or the passphrase.
+passphrase, unparsable data. Subclasses say more:
+
+* :class:`CredentialFormatError`: the API key or the HMAC secret contains a character that is
+  not printable ASCII (a CR/LF from a Windows ``.env`` file, a space, a tab, a control
+  character). The message names the character and where it is, never the value. Also a
+  passphrase that decrypts the key only without the line break it ends with.
+* :class:`KeyMaterialAsPathError`: ``private_key_path`` holds the key text itself (PEM or
+  OpenSSH) or something that looks like a secret, not a file path. The value is not shown;
+  the message names the right parameter (``private_key_pem=`` / ``secret_key=``).
+* :class:`KeyFileError`: the key file is not a regular file (a directory, a FIFO, a device
+  such as ``/dev/zero``), is larger than :data:`MAX_KEY_FILE_SIZE` (64 KiB), or cannot be
+  read. Checked on the open file before reading, so a FIFO or a device fails at once.
+  :class:`KeyFileNotFoundError` (also a :class:`FileNotFoundError`) for a missing file.
+
+No message, ``repr`` or log line contains the API key, the secret, the key material or the
+passphrase. A key file's path is shown only when it does not look like key material.
 """
 
 from __future__ import annotations
@@ -24,13 +37,27 @@ import base64
 import hashlib
 import hmac
 import os
+import re
+import stat
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import quote
 
 from .exceptions import ApiValueError
 
-__all__ = ["BinanceAuth", "KeyFileNotFoundError", "KeyLoadError", "KeyType"]
+__all__ = [
+    "MAX_KEY_FILE_SIZE",
+    "BinanceAuth",
+    "CredentialFormatError",
+    "KeyFileError",
+    "KeyFileNotFoundError",
+    "KeyLoadError",
+    "KeyMaterialAsPathError",
+    "KeyType",
+]
+
+#: The largest private key file read, in bytes (a 4096-bit RSA PEM is about 3.3 KB).
+MAX_KEY_FILE_SIZE: Final = 64 * 1024
 
 
 class KeyType:
@@ -46,7 +73,22 @@ class KeyLoadError(ApiValueError):
     how to fix it."""
 
 
-class KeyFileNotFoundError(KeyLoadError, FileNotFoundError):
+class CredentialFormatError(KeyLoadError):
+    """The API key or the HMAC secret contains a character other than printable ASCII
+    (typically the CR of a Windows line ending), or a key's passphrase only decrypts it
+    without the line break it ends with. The value is never part of the message."""
+
+
+class KeyMaterialAsPathError(KeyLoadError):
+    """``private_key_path`` holds key text or a secret instead of a file path (not shown)."""
+
+
+class KeyFileError(KeyLoadError):
+    """The key file cannot be used: not a regular file, larger than
+    :data:`MAX_KEY_FILE_SIZE`, or unreadable."""
+
+
+class KeyFileNotFoundError(KeyFileError, FileNotFoundError):
     """``private_key_path`` does not exist."""
 
 
@@ -85,6 +127,7 @@ class BinanceAuth:
                 " set?)",
                 "pass api_key='<your Binance API key>'",
             )
+        _check_printable(api_key, "api_key")
         sources = [s for s in (secret_key, private_key_path, private_key_pem) if s is not None]
         if not sources:
             raise _fail(
@@ -108,6 +151,7 @@ class BinanceAuth:
                     "secret_key is empty or not a string",
                     "pass the HMAC secret shown when the API key was created",
                 )
+            _check_printable(secret_key, "secret_key")
             self.secret_key = secret_key
             self.key_type: str = KeyType.HMAC
             mac = hmac.new(secret_key.encode(), digestmod=hashlib.sha256)
@@ -191,22 +235,175 @@ class BinanceAuth:
         return self  # immutable in practice; key objects cannot be deep-copied
 
 
+_CHAR_NAMES = {
+    "\r": "a carriage return (CR)",
+    "\n": "a line feed (LF)",
+    "\t": "a tab",
+    " ": "a space",
+}
+
+
+def _check_printable(value: str, name: str, *, inner_spaces: bool = False) -> None:
+    """Raise :class:`CredentialFormatError` unless ``value`` is printable ASCII (no spaces;
+    with ``inner_spaces``, spaces other than at either end are allowed, as in any HTTP header
+    value).
+
+    Such a character cannot go in the ``X-MBX-APIKEY`` header (the sync and async transports
+    fail differently, echoing the header) or silently breaks every HMAC signature."""
+    last = len(value) - 1
+    for index, char in enumerate(value):
+        if "!" <= char <= "~" or (inner_spaces and char == " " and 0 < index < last):
+            continue
+        what = _CHAR_NAMES.get(char) or (
+            f"the control character U+{ord(char):04X}"
+            if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+            else f"the non-ASCII character U+{ord(char):04X}"
+        )
+        if index == len(value) - 1:
+            where = "at the end"
+        elif index == 0:
+            where = "at the start"
+        else:
+            where = f"at position {index + 1} of {len(value)}"
+        hint = " (a Windows line ending, e.g. from a .env file)" if char in "\r\n" else ""
+        raise CredentialFormatError(
+            f"{name} contains {what} {where}{hint}; the value is not shown. Fix: remove it"
+            f" (strip the value, or convert the file with dos2unix)"
+        )
+
+
+_PEM_MARKERS = ("-----BEGIN", "-----END", "PRIVATE KEY", "OPENSSH")
+_SECRET_LIKE = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
+
+
+def _looks_like_key_text(value: str) -> bool:
+    return "\n" in value or "\r" in value or any(m in value for m in _PEM_MARKERS)
+
+
+def _looks_like_secret(value: str) -> bool:
+    """A long token with no extension and path segments that look random: an API key or
+    secret (64 alphanumerics at Binance), or a base64 key body, rather than a file name."""
+    if not _SECRET_LIKE.fullmatch(value) or "." in value:
+        return False
+    segments = [seg for seg in value.split("/") if seg]
+    return "+" in value or "=" in value or max((len(seg) for seg in segments), default=0) >= 32
+
+
+def _shown_path(value: str) -> str:
+    """The path as it may appear in a message: quoted, or a placeholder if it could be a
+    secret."""
+    if (
+        len(value) > 512
+        or _looks_like_key_text(value)
+        or _looks_like_secret(value)
+        or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
+    ):
+        return f"<{len(value)} characters, not shown>"
+    return repr(value)
+
+
 def _read_key_file(path: str | os.PathLike[str]) -> bytes:
-    shown = os.fspath(path)
+    """The bytes of a regular file of at most :data:`MAX_KEY_FILE_SIZE` bytes.
+
+    The file is opened non-blocking (a FIFO with no writer does not hang the open) and checked
+    with ``fstat`` before any read (a device or a FIFO is refused without reading it)."""
+    text = os.fsdecode(os.fspath(path))
+    trimmed = text.rstrip("\r\n")
+    if trimmed != text and not _looks_like_key_text(trimmed):
+        raise CredentialFormatError(
+            f"private_key_path {_shown_path(trimmed)} ends with a line break (a Windows line"
+            " ending, e.g. from a .env file). Fix: remove it (convert the file with dos2unix)"
+        )
+    if _looks_like_key_text(text):
+        raise KeyMaterialAsPathError(
+            "private_key_path holds key text (a PEM/OpenSSH private key), not a file path; the"
+            " value is not shown. Fix: pass the key text as private_key_pem=..., or save it to"
+            " a file and give that file's path (BINANCE_PRIVATE_KEY_PATH must be a path)"
+        )
+    shown = _shown_path(text)
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
+        if _looks_like_secret(text):
+            raise KeyMaterialAsPathError(
+                f"private_key_path ({shown}) looks like a secret or an API key, not a file"
+                " path, and no such file exists. Fix: an HMAC secret goes in secret_key=..."
+                " (BINANCE_SECRET_KEY); private_key_path= (BINANCE_PRIVATE_KEY_PATH) takes the"
+                " path of an RSA or Ed25519 private key file"
+            ) from None
         raise KeyFileNotFoundError(
-            f"private key file not found: {shown!r}. Fix: pass the path of your RSA or Ed25519"
+            f"private key file not found: {shown}. Fix: pass the path of your RSA or Ed25519"
             " private key (the seed's '/path/to/private_key.pem' is a placeholder)"
         ) from None
     except IsADirectoryError:
-        raise _fail(f"private_key_path {shown!r} is a directory", "pass the key file") from None
+        raise _file_error(f"private_key_path {shown} is a directory", "pass the key file") from None
     except OSError as exc:
-        raise _fail(
-            f"cannot read private key file {shown!r} ({exc.strerror})", "check the path"
+        raise _file_error(
+            f"cannot open private key file {shown} ({exc.strerror})", "check the path"
         ) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _file_error(f"private_key_path {shown} is a directory", "pass the key file")
+        if not stat.S_ISREG(info.st_mode):
+            raise _file_error(
+                f"private_key_path {shown} is not a regular file (a FIFO, socket or device)",
+                "save the key to an ordinary file and pass its path",
+            )
+        if info.st_size > MAX_KEY_FILE_SIZE:
+            raise _too_large(shown, info.st_size)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_KEY_FILE_SIZE + 1)
+        if len(data) > MAX_KEY_FILE_SIZE:  # grew after the fstat
+            raise _too_large(shown, len(data))
+        return data
+    except OSError as exc:
+        raise _file_error(
+            f"cannot read private key file {shown} ({exc.strerror})", "check the path"
+        ) from None
+    finally:
+        os.close(fd)
+
+
+def _file_error(problem: str, fix: str) -> KeyFileError:
+    return KeyFileError(f"{problem}. Fix: {fix}")
+
+
+def _too_large(shown: str, size: int) -> KeyFileError:
+    return _file_error(
+        f"private key file {shown} is larger than {MAX_KEY_FILE_SIZE // 1024} KiB ({size} bytes):"
+        " not a private key",
+        "pass the path of the RSA or Ed25519 private key file itself",
+    )
+
+
+def _wrong_passphrase(
+    password: bytes, where: str, load: Callable[[bytes | None], Any]
+) -> KeyLoadError:
+    """The error for a passphrase that does not decrypt the key. A passphrase ending with a
+    line break (a Windows ``.env`` file) is tried without it: if that decrypts, the error is a
+    :class:`CredentialFormatError` that says so. The passphrase is never shown."""
+    trimmed = password.rstrip(b"\r\n")
+    if trimmed == password:
+        return _fail(f"the passphrase does not decrypt {where}", "pass the correct passphrase=")
+    ending = password[len(trimmed):]
+    what = (
+        "a Windows line ending (CR LF)" if ending.endswith(b"\r\n")
+        else "a carriage return (CR)" if ending.endswith(b"\r")
+        else "a line feed (LF)"
+    )
+    try:
+        load(trimmed or None)
+    except Exception:
+        return _fail(
+            f"the passphrase does not decrypt {where}, with or without {what} at its end",
+            "pass the correct passphrase=",
+        )
+    return CredentialFormatError(
+        f"the passphrase for {where} ends with {what} (e.g. from a Windows .env file):"
+        " without it, it decrypts the key; the passphrase is not shown. Fix: remove the line"
+        " break (strip BINANCE_PRIVATE_KEY_PASSPHRASE, or convert the file with dos2unix)"
+    )
 
 
 def _load_private_key(data: bytes, passphrase: str | bytes | None, where: str) -> tuple[Any, str]:
@@ -252,9 +449,7 @@ def _load_private_key(data: bytes, passphrase: str | bytes | None, where: str) -
         if password is not None and (
             "decrypt" in text or "password" in text or _is_encrypted(load)
         ):
-            raise _fail(
-                f"the passphrase does not decrypt {where}", "pass the correct passphrase="
-            ) from None
+            raise _wrong_passphrase(password, where, load) from None
         raise _fail(
             f"{where} is not a readable private key (expected PEM, DER or OpenSSH RSA/Ed25519)",
             "check the file/contents; generate one with `openssl genpkey -algorithm ed25519`",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -14,7 +16,15 @@ from ..models.api_error import APIError
 if TYPE_CHECKING:
     from .flow import RawResponse
 
-__all__ = ["error_from_response", "exception_class_for", "parse_retry_after"]
+__all__ = [
+    "MAX_RETRY_AFTER_418",
+    "MAX_RETRY_AFTER_429",
+    "error_from_response",
+    "exception_class_for",
+    "parse_retry_after",
+    "requested_retry_after",
+    "retry_after_cap",
+]
 
 _STATUS_CLASSES: dict[int, type[exc.ApiException]] = {
     400: exc.BadRequestException,
@@ -28,6 +38,7 @@ _STATUS_CLASSES: dict[int, type[exc.ApiException]] = {
 }
 _UNKNOWN_CODES = frozenset({exc.BinanceCode.UNEXPECTED_RESP, exc.BinanceCode.TIMEOUT})
 _BANNED_UNTIL = re.compile(r"banned until (\d{12,})")
+_log = logging.getLogger("binance.derivatives.cmfutures")
 _error_decoder = msgspec.json.Decoder(APIError)
 
 
@@ -50,27 +61,59 @@ def exception_class_for(status: int, code: int | None, msg: str | None) -> type[
     return exc.ApiException
 
 
+#: The longest wait a 429's ``Retry-After`` may impose, in seconds (Binance's are seconds).
+MAX_RETRY_AFTER_429 = 300.0
+#: The longest wait a 418 ban may impose: Binance's longest ban, 3 days.
+MAX_RETRY_AFTER_418 = 3 * 86400.0
+
+
+def retry_after_cap(status: int) -> float:
+    """The cap on ``retry_after`` for a response of ``status`` (418: 3 days, else 300 s)."""
+    return MAX_RETRY_AFTER_418 if status == 418 else MAX_RETRY_AFTER_429
+
+
 def parse_retry_after(
+    headers: Mapping[str, str] | None, msg: str | None, now: float, cap: float = math.inf
+) -> float | None:
+    """Seconds to wait, clamped to ``0..cap``: the ``Retry-After`` header (seconds or an HTTP
+    date), else the "IP banned until <ms>" time in a 418 message, else None. A NaN or
+    unreadable value counts as absent. Never raises. Uncapped: :func:`requested_retry_after`.
+    """
+    requested = requested_retry_after(headers, msg, now)
+    if requested is None:
+        return None
+    return min(max(0.0, requested), cap)
+
+
+def requested_retry_after(
     headers: Mapping[str, str] | None, msg: str | None, now: float
 ) -> float | None:
-    """Seconds to wait: the ``Retry-After`` header (seconds or an HTTP date), else the
-    "IP banned until <ms>" time in a 418 message, else None."""
+    """The wait the server asked for, in seconds, unclamped (may be negative or ``inf``)."""
+    return _requested_wait(headers, msg, now)
+
+
+def _requested_wait(headers: Mapping[str, str] | None, msg: str | None, now: float) -> float | None:
     value = headers.get("Retry-After") if headers is not None else None
     if value:
-        value = value.strip()
+        value = value.strip()[:64]
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
             from email.utils import parsedate_to_datetime
 
             try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-            except (TypeError, ValueError):
-                pass
+                seconds = parsedate_to_datetime(value).timestamp() - now
+            except (TypeError, ValueError, OverflowError, IndexError):
+                seconds = math.nan
+        if not math.isnan(seconds):
+            return seconds
     if msg:
         match = _BANNED_UNTIL.search(msg)
         if match:
-            return max(0.0, int(match.group(1)) / 1000 - now)
+            digits = match.group(1)
+            if len(digits) > 18:  # beyond year 33658: treat as "forever"
+                return math.inf
+            return int(digits) / 1000 - now
     return None
 
 
@@ -82,7 +125,7 @@ def error_from_response(raw: RawResponse, now: float) -> exc.ApiException:
     if payload[:1] == b"{":
         try:
             data = _error_decoder.decode(payload)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             data = None
     code = data.code if data is not None else None
     msg = data.msg if data is not None else None
@@ -90,13 +133,21 @@ def error_from_response(raw: RawResponse, now: float) -> exc.ApiException:
     body = payload.decode("utf-8", "replace")
     error: exc.ApiException
     if issubclass(klass, exc.RateLimitedException):
+        cap = retry_after_cap(raw.status)
+        requested = requested_retry_after(raw.headers, msg, now)
+        wait = parse_retry_after(raw.headers, msg, now, cap)
         error = klass(
-            raw.status,
-            raw.reason,
-            body=body,
-            data=data,
-            retry_after=parse_retry_after(raw.headers, msg, now),
+            raw.status, raw.reason, body=body, data=data, retry_after=wait
         )
+        error.retry_after_requested = requested
+        if requested is not None and wait is not None and requested > wait:
+            _log.warning(
+                "HTTP %d asked to wait %s s; capped at %g s (the documented limit for %d)",
+                raw.status,
+                f"{requested:.0f}" if math.isfinite(requested) else requested,
+                wait,
+                raw.status,
+            )
     else:
         error = klass(raw.status, raw.reason, body=body, data=data)
     error.headers = raw.headers

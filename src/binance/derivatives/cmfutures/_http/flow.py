@@ -13,7 +13,8 @@ Protocol between :func:`call_flow` and a driver (the sync or async client):
 Policy implemented here, once:
 
 * retries: only idempotent methods (GET, PUT, DELETE), only after a
-  :class:`~..exceptions.NetworkException` or HTTP 500/502/503/504, at most
+  :class:`~..exceptions.NetworkException` (unless ``permanent``: a rejected TLS certificate)
+  or HTTP 500/502/503/504, at most
   ``Configuration.max_retries`` times, waiting ``retry_backoff * 2**n`` seconds (capped at 8 s)
   between attempts. POST is never retried; 418/429 are never retried (they raise with
   ``retry_after``).
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import msgspec
 
+from .._decimals import check_decimals
 from ..exceptions import BinanceCode, InvalidResponseException, NetworkException
 from .errors import error_from_response
 from .ratelimit import RateLimits
@@ -80,6 +82,8 @@ class RawResponse:
     headers: Mapping[str, str]
     data: bytes | None
     native: Any = None
+    #: the body could not be accepted (too large, unsupported encoding): the call raises it
+    problem: InvalidResponseException | None = None
 
 
 Action = Union[PreparedRequest, Sleep]  # noqa: UP007 (runtime alias, Python 3.10)
@@ -116,15 +120,22 @@ def _decode(endpoint: Endpoint, raw: RawResponse) -> Any:
     if not payload.strip() and endpoint.response_type is None:
         return {}
     try:
-        return endpoint.decoder().decode(payload)
-    except msgspec.DecodeError as exc:
-        error = InvalidResponseException(
-            raw.status,
-            f"{raw.reason}; {exc}",
-            body=payload.decode("utf-8", "replace"),
-        )
-        error.headers = raw.headers
-        raise error from exc
+        result = endpoint.decoder().decode(payload)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        detail = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise _invalid(raw, detail, payload) from exc
+    problem = check_decimals(result)
+    if problem is not None:
+        raise _invalid(raw, f"number out of range: {problem}", payload)
+    return result
+
+
+def _invalid(raw: RawResponse, detail: str, payload: bytes) -> InvalidResponseException:
+    error = InvalidResponseException(
+        raw.status, f"{raw.reason}; {detail}", body=payload.decode("utf-8", "replace")
+    )
+    error.headers = raw.headers
+    return error
 
 
 def _http_info(result: Any, raw: RawResponse) -> Any:
@@ -149,11 +160,13 @@ def sync_time_flow(core: RequestCore) -> Generator[Action, Outcome, int]:
         raise outcome
     assert isinstance(outcome, RawResponse)
     core.rate_limits.update(outcome.headers)
+    if outcome.problem is not None:
+        raise outcome.problem
     if not 200 <= outcome.status < 300:
         raise error_from_response(outcome, after)
     try:
         server = msgspec.json.decode(outcome.data or b"", type=ServerTime).server_time
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise InvalidResponseException(
             outcome.status, f"bad /dapi/v1/time body: {exc}", body=repr(outcome.data)
         ) from exc
@@ -186,7 +199,7 @@ def call_flow(
             )
             _log.debug("%s %s -> %s", endpoint.method, endpoint.path, result_text)
         if isinstance(outcome, NetworkException):
-            if retries < max_retries:
+            if retries < max_retries and not outcome.permanent:
                 retries += 1
                 yield Sleep(retry_delay(config.retry_backoff, retries))
                 continue
@@ -194,6 +207,9 @@ def call_flow(
         assert isinstance(outcome, RawResponse)
         status = outcome.status
         core.rate_limits.update(outcome.headers)
+        if outcome.problem is not None:
+            outcome.problem.headers = outcome.headers
+            raise outcome.problem
         if stream:
             return outcome.native
         if 200 <= status < 300:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import urlencode
 
+from ..base_url import split_base_url
 from ..exceptions import ApiTypeError, ApiValueError, MissingAuthError
 
 if TYPE_CHECKING:
@@ -179,7 +180,14 @@ def _parse_timeout(value: Any) -> tuple[float | None, float | None, float | None
 
 
 def _parse_auth(value: Any, opts: CallOptions) -> None:
-    from ..signing import BinanceAuth
+    """Read ``_request_auth`` into ``opts``.
+
+    :raises CredentialFormatError: a header name or value with a control character (a CR/LF
+        from a Windows ``.env`` file, which would also split the request), a non-ASCII
+        character or a space at either end; as for :class:`BinanceAuth`, the value is not
+        shown.
+    """
+    from ..signing import BinanceAuth, _check_printable
 
     if isinstance(value, BinanceAuth):
         opts.auth = value
@@ -195,6 +203,8 @@ def _parse_auth(value: Any, opts: CallOptions) -> None:
     if where in ("header", "query") and isinstance(key, str) and key and isinstance(val, str):
         opts.use_auth = False
         if where == "header":
+            _check_printable(key, "_request_auth['key'] (a header name)")
+            _check_printable(val, "_request_auth['value'] (a header value)", inner_spaces=True)
             opts.auth_header = (key, val)
         else:
             opts.auth_query = (key, val)
@@ -209,7 +219,9 @@ def _parse_auth(value: Any, opts: CallOptions) -> None:
 class PreparedRequest:
     """A request exactly as it goes on the wire.
 
-    :ivar target: path plus ``?query`` (what is sent on the request line).
+    :ivar host: the origin, ``scheme://host[:port]`` (what the connection pool is keyed by).
+    :ivar target: the host's path prefix, the endpoint path and ``?query`` (what is sent on
+        the request line).
     :ivar timeout: ``(connect, read, total)`` in seconds.
     :ivar stream: do not read the body (``_without_preload_content``).
     """
@@ -315,10 +327,12 @@ def build_request(
         timeout = opts.timeout or _config_timeout(config)
     else:
         timeout = _config_timeout(config)
+    origin, prefix = split_base_url(config.host)
+    path = prefix + endpoint.path
     return PreparedRequest(
         endpoint.method,
-        config.host,
-        endpoint.path + "?" + query if query else endpoint.path,
+        origin,
+        path + "?" + query if query else path,
         headers,
         body,
         timeout,

@@ -15,6 +15,7 @@ from .._http.request import (
     make_params,
 )
 from ..models.account import AccountInformation, Balance, Order, PositionRisk
+from ..models.history import Income
 from ._base import _C, ApiBase
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ _POSITION_RISK = Endpoint(
     "GET", "/dapi/v1/positionRisk", Security.SIGNED, list[PositionRisk], lax=True
 )
 _OPEN_ORDERS = Endpoint("GET", "/dapi/v1/openOrders", Security.SIGNED, list[Order], lax=True)
+_INCOME = Endpoint("GET", "/dapi/v1/income", Security.SIGNED, list[Income], lax=True)
 
 
 class AccountApi(ApiBase[_C]):
@@ -606,3 +608,222 @@ class AccountApi(ApiBase[_C]):
             ]
         )
         return self.api_client._execute(_OPEN_ORDERS, params, opts, MODE_RAW)
+
+    @overload
+    def cmfutures_get_income_history_v1(
+        self: AccountApi[ApiClient],
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> list[Income]: ...
+
+    @overload
+    def cmfutures_get_income_history_v1(
+        self: AccountApi[AsyncApiClient],
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[list[Income]]: ...
+
+    def cmfutures_get_income_history_v1(
+        self,
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Income history: ``GET /dapi/v1/income`` (weight 20).
+
+        ``income_type``: ``TRANSFER``, ``REALIZED_PNL``, ``FUNDING_FEE``, ``COMMISSION``,
+        ``INSURANCE_CLEAR``...; ``start_time``..``end_time`` (ms, inclusive) at most one year apart;
+        ``limit`` default 100, max 1000; ``page`` pages through longer results.
+
+        Returns the decoded body (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("incomeType", income_type),
+                ("startTime", start_time),
+                ("endTime", end_time),
+                ("limit", limit),
+                ("page", page),
+            ]
+        )
+        return self.api_client._execute(_INCOME, params, opts, MODE_DATA)
+
+    @overload
+    def cmfutures_get_income_history_v1_with_http_info(
+        self: AccountApi[ApiClient],
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> ApiResponse[list[Income]]: ...
+
+    @overload
+    def cmfutures_get_income_history_v1_with_http_info(
+        self: AccountApi[AsyncApiClient],
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[ApiResponse[list[Income]]]: ...
+
+    def cmfutures_get_income_history_v1_with_http_info(
+        self,
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Income history: ``GET /dapi/v1/income`` (weight 20).
+
+        ``income_type``: ``TRANSFER``, ``REALIZED_PNL``, ``FUNDING_FEE``, ``COMMISSION``,
+        ``INSURANCE_CLEAR``...; ``start_time``..``end_time`` (ms, inclusive) at most one year apart;
+        ``limit`` default 100, max 1000; ``page`` pages through longer results.
+
+        Returns an :class:`~..api_response.ApiResponse` (status, case-insensitive headers,
+        data, raw bytes) (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("incomeType", income_type),
+                ("startTime", start_time),
+                ("endTime", end_time),
+                ("limit", limit),
+                ("page", page),
+            ]
+        )
+        return self.api_client._execute(_INCOME, params, opts, MODE_HTTP_INFO)
+
+    @overload
+    def cmfutures_get_income_history_v1_without_preload_content(
+        self: AccountApi[ApiClient],
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> urllib3.BaseHTTPResponse: ...
+
+    @overload
+    def cmfutures_get_income_history_v1_without_preload_content(
+        self: AccountApi[AsyncApiClient],
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[aiohttp.ClientResponse]: ...
+
+    def cmfutures_get_income_history_v1_without_preload_content(
+        self,
+        symbol: str | None = None,
+        income_type: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Income history: ``GET /dapi/v1/income`` (weight 20).
+
+        ``income_type``: ``TRANSFER``, ``REALIZED_PNL``, ``FUNDING_FEE``, ``COMMISSION``,
+        ``INSURANCE_CLEAR``...; ``start_time``..``end_time`` (ms, inclusive) at most one year apart;
+        ``limit`` default 100, max 1000; ``page`` pages through longer results.
+
+        Returns the transport's unread response (urllib3 ``HTTPResponse`` /
+        ``aiohttp.ClientResponse``); its status is **not** checked (seed behaviour, D16) and
+        the caller must read/release it (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("incomeType", income_type),
+                ("startTime", start_time),
+                ("endTime", end_time),
+                ("limit", limit),
+                ("page", page),
+            ]
+        )
+        return self.api_client._execute(_INCOME, params, opts, MODE_RAW)

@@ -21,6 +21,7 @@ from .._http.request import (
     make_params,
 )
 from ..models.account import LeverageChange, Order
+from ..models.history import UserTrade
 from ._base import _C, ApiBase
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ __all__ = ["TradeApi"]
 
 _NEW_ORDER = Endpoint("POST", "/dapi/v1/order", Security.SIGNED, Order, form_body=True, lax=True)
 _CANCEL_ORDER = Endpoint("DELETE", "/dapi/v1/order", Security.SIGNED, Order, lax=True)
+_USER_TRADES = Endpoint("GET", "/dapi/v1/userTrades", Security.SIGNED, list[UserTrade], lax=True)
 _LEVERAGE = Endpoint(
     "POST", "/dapi/v1/leverage", Security.SIGNED, LeverageChange, form_body=True, lax=True
 )
@@ -655,3 +657,237 @@ class TradeApi(ApiBase[_C]):
             ]
         )
         return self.api_client._execute(_LEVERAGE, params, opts, MODE_RAW)
+
+    @overload
+    def cmfutures_get_user_trades_v1(
+        self: TradeApi[ApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> list[UserTrade]: ...
+
+    @overload
+    def cmfutures_get_user_trades_v1(
+        self: TradeApi[AsyncApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[list[UserTrade]]: ...
+
+    def cmfutures_get_user_trades_v1(
+        self,
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Account trade list: ``GET /dapi/v1/userTrades`` (weight 20 with ``symbol``, 40 with
+        ``pair``).
+
+        Exactly one of ``symbol`` / ``pair``; ``from_id`` only with ``symbol``; ``order_id``
+        only with ``symbol``; ``start_time``..``end_time`` (ms) at most 7 days apart (without
+        either, the last 7 days); ``limit`` default 50, max 1000. Oldest first.
+
+        Returns the decoded body (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("pair", pair),
+                ("startTime", start_time),
+                ("endTime", end_time),
+                ("fromId", from_id),
+                ("limit", limit),
+                ("orderId", order_id),
+            ]
+        )
+        return self.api_client._execute(_USER_TRADES, params, opts, MODE_DATA)
+
+    @overload
+    def cmfutures_get_user_trades_v1_with_http_info(
+        self: TradeApi[ApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> ApiResponse[list[UserTrade]]: ...
+
+    @overload
+    def cmfutures_get_user_trades_v1_with_http_info(
+        self: TradeApi[AsyncApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[ApiResponse[list[UserTrade]]]: ...
+
+    def cmfutures_get_user_trades_v1_with_http_info(
+        self,
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Account trade list: ``GET /dapi/v1/userTrades`` (weight 20 with ``symbol``, 40 with
+        ``pair``).
+
+        Exactly one of ``symbol`` / ``pair``; ``from_id`` only with ``symbol``; ``order_id``
+        only with ``symbol``; ``start_time``..``end_time`` (ms) at most 7 days apart (without
+        either, the last 7 days); ``limit`` default 50, max 1000. Oldest first.
+
+        Returns an :class:`~..api_response.ApiResponse` (status, case-insensitive headers,
+        data, raw bytes) (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("pair", pair),
+                ("startTime", start_time),
+                ("endTime", end_time),
+                ("fromId", from_id),
+                ("limit", limit),
+                ("orderId", order_id),
+            ]
+        )
+        return self.api_client._execute(_USER_TRADES, params, opts, MODE_HTTP_INFO)
+
+    @overload
+    def cmfutures_get_user_trades_v1_without_preload_content(
+        self: TradeApi[ApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> urllib3.BaseHTTPResponse: ...
+
+    @overload
+    def cmfutures_get_user_trades_v1_without_preload_content(
+        self: TradeApi[AsyncApiClient],
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Awaitable[aiohttp.ClientResponse]: ...
+
+    def cmfutures_get_user_trades_v1_without_preload_content(
+        self,
+        symbol: str | None = None,
+        pair: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+        order_id: int | None = None,
+        recv_window: int | None = None,
+        _request_timeout: RequestTimeout = None,
+        _request_auth: RequestAuth = None,
+        _content_type: str | None = None,
+        _headers: Mapping[str, str] | None = None,
+        _host_index: int = 0,
+    ) -> Any:
+        """Account trade list: ``GET /dapi/v1/userTrades`` (weight 20 with ``symbol``, 40 with
+        ``pair``).
+
+        Exactly one of ``symbol`` / ``pair``; ``from_id`` only with ``symbol``; ``order_id``
+        only with ``symbol``; ``start_time``..``end_time`` (ms) at most 7 days apart (without
+        either, the last 7 days); ``limit`` default 50, max 1000. Oldest first.
+
+        Returns the transport's unread response (urllib3 ``HTTPResponse`` /
+        ``aiohttp.ClientResponse``); its status is **not** checked (seed behaviour, D16) and
+        the caller must read/release it (an awaitable of it with an ``AsyncApiClient``).
+        """
+        opts = CallOptions.parse(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index, recv_window
+        )
+        params = make_params(
+            [
+                ("symbol", symbol),
+                ("pair", pair),
+                ("startTime", start_time),
+                ("endTime", end_time),
+                ("fromId", from_id),
+                ("limit", limit),
+                ("orderId", order_id),
+            ]
+        )
+        return self.api_client._execute(_USER_TRADES, params, opts, MODE_RAW)

@@ -35,8 +35,9 @@ def configuration_from_args(args: argparse.Namespace) -> Configuration:
     """A Configuration with auth from the environment and hosts from ``args``.
 
     :raises CliError: if ``BINANCE_API_KEY`` or a key source is missing.
-    :raises ValueError: (from :class:`BinanceAuth`) if the key file is unreadable or the
-        passphrase is wrong; the message names the problem and the fix.
+    :raises ValueError: (from :class:`BinanceAuth` or :class:`Configuration`) if the key file
+        is unreadable, the passphrase is wrong, a key contains a control character or a host
+        URL is unusable; the message names the problem and the fix (exit code 3).
     """
     from ..configuration import Configuration
     from ..signing import BinanceAuth
@@ -62,10 +63,12 @@ def configuration_from_args(args: argparse.Namespace) -> Configuration:
     auth = BinanceAuth(
         api_key=api_key, secret_key=secret, private_key_path=key_path, passphrase=passphrase
     )
-    config = Configuration.testnet(auth=auth) if args.testnet else Configuration(auth=auth)
-    if args.host:
-        config.host = args.host
-    stream_host = getattr(args, "stream_host", None)
-    if stream_host:
-        config.stream_host = stream_host
-    return config
+    from ..configuration import TESTNET_HOST, TESTNET_STREAM_HOST
+
+    # Hosts go to the constructor (not assigned afterwards), so only the hosts actually used
+    # are checked for plain text (an overridden environment variable draws no warning).
+    host = args.host or (TESTNET_HOST if args.testnet else None)
+    stream_host = getattr(args, "stream_host", None) or (
+        TESTNET_STREAM_HOST if args.testnet else None
+    )
+    return Configuration(auth=auth, host=host, stream_host=stream_host)

@@ -22,6 +22,7 @@ _COMMANDS = {
     "stream": "stream",
     "listen-key": "listen_key",
     "simulate": "simulate",
+    "journal": "journal",
     "serve": "serve",
     "consume": "consume",
 }
@@ -71,17 +72,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _configure_logging(verbosity: int) -> None:
     """Quiet by default: gaps and renewals are in-band events and errors end as one line.
 
-    ``-v`` shows the library's info log, ``-vv`` its debug log, on stderr.
+    ``-v`` shows the library's info log, ``-vv`` its debug log, on stderr. The warning about
+    a plain ``http://``/``ws://`` host that is not loopback is shown even when quiet.
     """
     logger = logging.getLogger("binance.derivatives.cmfutures")
     if verbosity <= 0:
         logger.setLevel(logging.CRITICAL + 1)
+        _show_plaintext_warnings(quiet=True)
         return
+    _show_plaintext_warnings(quiet=False)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
 
+
+
+def _show_plaintext_warnings(quiet: bool) -> None:
+    """When ``quiet``, print the plain-text-host warning on stderr as ``cmfutures: warning:``;
+    otherwise let it flow to the package logger like every other record."""
+    from ..base_url import PLAINTEXT_LOGGER
+
+    warner = logging.getLogger(PLAINTEXT_LOGGER)
+    for handler in [h for h in warner.handlers if getattr(h, "_cmfutures_cli", False)]:
+        warner.removeHandler(handler)
+    warner.propagate = not quiet
+    if quiet:
+        warner.setLevel(logging.WARNING)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("cmfutures: warning: %(message)s"))
+        handler._cmfutures_cli = True  # type: ignore[attr-defined]
+        warner.addHandler(handler)
+    else:
+        warner.setLevel(logging.NOTSET)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

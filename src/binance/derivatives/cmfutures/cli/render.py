@@ -1,7 +1,9 @@
 """Turning stream messages into terminal output: JSON lines or one readable line each.
 
-JSON lines: a Binance event is printed exactly as Binance's wire JSON (decimals as strings);
-a control event as ``{"e": "<ClassName>", ...its fields}``, so one ``e`` dispatch handles both.
+JSON lines: a Binance event is printed exactly as Binance's wire JSON (decimals as strings),
+except that a listen key (``listenKeyExpired.listenKey``, or a top-level ``listenKey`` of an
+unknown event) is masked to its last 4 characters like everywhere else; a control event as
+``{"e": "<ClassName>", ...its fields}``, so one ``e`` dispatch handles both.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import msgspec
 
 from .. import events as ev
+from ..stream.actions import mask_key
 
 _json = msgspec.json.Encoder(decimal_format="string")
 
@@ -23,7 +26,19 @@ def to_json_line(message: Any) -> str:
     if isinstance(message, _CONTROL):
         fields = msgspec.structs.asdict(message)
         return _json.encode({"e": type(message).__name__, **fields}).decode()
-    return ev.encode_event(message).decode()
+    return ev.encode_event(_masked(message)).decode()
+
+
+def _masked(message: Any) -> Any:
+    """``message`` with its listen key (if any) masked by :func:`~..stream.actions.mask_key`."""
+    if isinstance(message, ev.ListenKeyExpired) and message.listen_key:
+        return msgspec.structs.replace(message, listen_key=mask_key(message.listen_key))
+    if isinstance(message, ev.UnknownEvent) and isinstance(message.payload, dict):
+        key = message.payload.get("listenKey")
+        if isinstance(key, str) and key:
+            payload = {**message.payload, "listenKey": mask_key(key)}
+            return msgspec.structs.replace(message, payload=payload)
+    return message
 
 
 def event_type(message: Any) -> str:
@@ -75,7 +90,8 @@ def summary(message: Any) -> str:
         g = message.grid
         return f"{g.symbol} grid #{g.strategy_id} realized {g.realized_pnl}"
     if isinstance(message, ev.UnknownEvent):
-        return f"unknown event, passed on raw: {_json.encode(message.payload).decode()[:120]}"
+        raw = _json.encode(_masked(message).payload).decode()
+        return f"unknown event, passed on raw: {raw[:120]}"
     if isinstance(message, ev.StreamConnected):
         return f"connected to {message.url} (connection {message.connection_id})"
     if isinstance(message, ev.StreamDisconnected):

@@ -1,9 +1,18 @@
 """``cmfutures simulate``: run the offline exchange until interrupted.
 
 Prints (and flushes) ``rest: http://HOST:PORT`` then ``ws: ws://HOST:PORT`` as its first two
-lines, then the control URL and the accounts (aliases only: keys are never printed). Runs on
-real time unless ``--manual-clock`` (then time moves with ``POST /_sim/advance``). SIGINT or
-SIGTERM stops it with exit code 0. Bad arguments end as one line on stderr.
+lines, then ``token: TOKEN`` (the per-run secret the ``/_sim`` control path requires as
+``Authorization: Bearer TOKEN``), the control URL and the accounts (aliases only: keys are
+never printed). Runs on real time unless ``--manual-clock`` (then time moves with
+``POST /_sim/advance``). SIGINT or SIGTERM stops it with exit code 0. Bad arguments end as
+one line on stderr.
+
+Accounts: by default one HMAC account whose key and secret are drawn at random on every run
+(read them with ``GET /_sim/accounts?keys=true``). ``--account-file FILE`` (JSON Lines,
+the accounts-file format) and ``--account-env`` (``BINANCE_API_KEY`` with
+``BINANCE_SECRET_KEY`` or ``BINANCE_PRIVATE_KEY_PATH``) bring your own keys without putting
+them on the command line; ``--account KEY:SECRET`` still works but warns (``ps`` shows it
+to every user of the machine).
 
 Runnable on its own: ``python -m binance.derivatives.cmfutures.cli.simulate --port 0``.
 """
@@ -17,40 +26,24 @@ import dataclasses
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-__all__ = ["parse_account", "parse_setting", "register", "run"]
+from .sim_accounts import (
+    ARGV_SECRET_WARNING,
+    SimulateError,
+    accounts_from_env,
+    parse_account,
+    parse_account_file,
+)
 
-_KEY_KINDS = {"ed25519": "ed25519_public_key", "rsa": "rsa_public_key"}
-
-
-class SimulateError(ValueError):
-    """A bad ``simulate`` argument; the message names the problem and the fix."""
-
-
-def parse_account(spec: str) -> dict[str, Any]:
-    """``KEY:SECRET``, ``KEY:ed25519:PUBLIC.pem`` or ``KEY:rsa:PUBLIC.pem`` -> add_account kwargs.
-
-    :raises SimulateError: malformed spec or unreadable key file (the message never contains
-        the secret).
-    """
-    api_key, sep, rest = spec.partition(":")
-    if not sep or not api_key or not rest:
-        raise SimulateError(
-            "--account takes KEY:SECRET, KEY:ed25519:PUBLIC.pem or KEY:rsa:PUBLIC.pem"
-        )
-    kind, sep, path = rest.partition(":")
-    if sep and kind.lower() in _KEY_KINDS:
-        try:
-            pem = Path(path).read_bytes()
-        except OSError as exc:
-            raise SimulateError(
-                f"--account: cannot read {kind} public key file {path!r}: {exc.strerror}"
-            ) from None
-        return {"api_key": api_key, _KEY_KINDS[kind.lower()]: pem}
-    return {"api_key": api_key, "secret_key": rest}
-
+__all__ = [
+    "accounts_from_env",
+    "parse_account",
+    "parse_account_file",
+    "parse_setting",
+    "register",
+    "run",
+]
 
 def parse_setting(spec: str) -> tuple[str, Any]:
     """``NAME=VALUE`` for a :class:`SimulatorOptions` field, converted to the field's type.
@@ -88,7 +81,8 @@ def register(subparsers: Any) -> None:
         help="run the offline exchange (REST + user data stream) on this machine",
         description=(
             "Run a local Binance COIN-M REST + user data stream simulator until interrupted. "
-            "Prints 'rest: URL' and 'ws: URL' first. Loopback only unless --host is given."
+            "Prints 'rest: URL', 'ws: URL' and 'token: TOKEN' (the /_sim control token) "
+            "first. Loopback only unless --host is given."
         ),
     )
     _add_arguments(parser)
@@ -103,10 +97,30 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="SPEC",
-        help="KEY:SECRET (HMAC), KEY:ed25519:PUBLIC.pem or KEY:rsa:PUBLIC.pem; repeatable. "
-        "Default: one account with random keys (GET /_sim/accounts?keys=true shows them)",
+        help="KEY:SECRET (HMAC; warns: the secret shows in ps), KEY:ed25519:PUBLIC.pem or "
+        "KEY:rsa:PUBLIC.pem; repeatable. Default: one account with keys drawn at random on "
+        "every run (GET /_sim/accounts?keys=true with the token shows them)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for keys and prices (0)")
+    parser.add_argument(
+        "--account-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="accounts from a JSON Lines file (api_key + secret_key / private_key_path / "
+        "public_key_path per line); repeatable",
+    )
+    parser.add_argument(
+        "--account-env",
+        action="store_true",
+        help="an account from BINANCE_API_KEY + BINANCE_SECRET_KEY or BINANCE_PRIVATE_KEY_PATH",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="reproducible run: keys, listen keys and prices from this seed (default: keys "
+        "drawn at random, prices from seed 0)",
+    )
     clock = parser.add_mutually_exclusive_group()
     clock.add_argument(
         "--real-time", dest="manual_clock", action="store_false", help="real time (default)"
@@ -150,12 +164,19 @@ def _build(args: argparse.Namespace) -> Any:
         options = SimulatorOptions(**settings)
     except ValueError as exc:
         raise SimulateError(f"--set: {exc}") from None
-    accounts = [parse_account(spec) for spec in args.account] or None
+    accounts: list[dict[str, Any]] = []
+    if args.account_env:
+        accounts.append(accounts_from_env())
+    for path in args.account_file:
+        accounts.extend(parse_account_file(path))
+    accounts.extend(parse_account(spec) for spec in args.account)
+    if any(a.get("secret_key") for a in map(parse_account, args.account)):
+        print(ARGV_SECRET_WARNING, file=sys.stderr, flush=True)
     clock = ManualClock() if args.manual_clock else SystemClock()
     try:
         return Simulator(
             clock=clock, host=args.host, port=args.port, seed=args.seed,
-            options=options, accounts=accounts,
+            options=options, accounts=accounts or None,
         )
     except ValueError as exc:
         raise SimulateError(f"--account: {exc}") from None
@@ -165,7 +186,8 @@ async def _serve(sim: Any, stop: asyncio.Event) -> None:
     async with sim:
         print(f"rest: {sim.rest_url}", flush=True)
         print(f"ws: {sim.stream_url}", flush=True)
-        print(f"control: {sim.rest_url}/_sim", flush=True)
+        print(f"token: {sim.control_token}", flush=True)
+        print(f"control: {sim.rest_url}/_sim (Authorization: Bearer TOKEN)", flush=True)
         for account in sim.accounts:
             print(f"account: {account.alias} ({account.key_type})", flush=True)
         await stop.wait()

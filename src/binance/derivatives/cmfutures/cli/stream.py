@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 from typing import Any
 
@@ -32,18 +33,69 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--duration", type=float, metavar="SECONDS", help="stop after this many seconds"
     )
+    parser.add_argument(
+        "--journal", metavar="PATH",
+        help="append every message to this durable journal (SQLite) before printing it",
+    )
+    parser.add_argument(
+        "--account-id", default="default", metavar="ID",
+        help="the account id messages are journaled under (default: default)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Stream until interrupted or ``--duration`` passes; 0 on a clean stop."""
     config = configuration_from_args(args)
+    journal = _open_journal(args.journal) if args.journal else None
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_stream(config, json_lines=args.json, duration=args.duration))
+        asyncio.run(
+            _stream(
+                config, json_lines=args.json, duration=args.duration, journal=journal,
+                account_id=args.account_id,
+            )
+        )
     return 0
 
 
-async def _stream(config: Any, *, json_lines: bool, duration: float | None) -> None:
+def _open_journal(path: str) -> Any:
+    """The journal, its writer lock taken now (a second writer fails here, in one line)."""
+    from ..journal import Journal, JournalError
+    from .errors import CliError
+
+    try:
+        journal = Journal(path)
+        journal.open_writer()
+    except JournalError as exc:
+        raise CliError(str(exc)) from None
+    return journal
+
+
+async def _stream(
+    config: Any, *, json_lines: bool, duration: float | None, journal: Any = None,
+    account_id: str = "default",
+) -> None:
+    if journal is not None:
+        # SIGINT/SIGTERM: stop consuming, close the stream, commit what is queued, exit 0
+        main = asyncio.current_task()
+        assert main is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, main.cancel)
+        try:
+            await _stream_to(config, json_lines, duration, {"journal": journal,
+                                                            "account": account_id})
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await journal.close()
+        return
+    await _stream_to(config, json_lines, duration, {})
+
+
+async def _stream_to(
+    config: Any, json_lines: bool, duration: float | None, journaling: dict[str, Any]
+) -> None:
     from ..api.user_data_streams_api import UserDataStreamsApi
     from ..async_api_client import AsyncApiClient
     from ..clock import SystemClock
@@ -55,7 +107,8 @@ async def _stream(config: Any, *, json_lines: bool, duration: float | None) -> N
         # consumer), so an unreachable host or a rate limit at start-up would otherwise hang
         # silently. POST returns the account's active key, so the stream reuses this one.
         await UserDataStreamsApi(client).cmfutures_create_listen_key_v1()
-        await _pump(UserDataStream(api_client=client, clock=clock), clock, json_lines, duration)
+        stream = UserDataStream(api_client=client, clock=clock, **journaling)
+        await _pump(stream, clock, json_lines, duration)
 
 
 async def _pump(stream: Any, clock: Any, json_lines: bool, duration: float | None) -> None:

@@ -20,6 +20,7 @@ from ..clock import Clock, SystemClock
 from ..events import ListenKeyRenewed, StreamConnected, StreamDisconnected, StreamGap
 from .core import MirrorState, Snapshot
 from .options import MirrorOptions, retry_delay
+from .recovery import RecoveryOptions, TradeQuery
 from .views import (
     AccountView,
     BalanceView,
@@ -34,6 +35,7 @@ from .views import (
 if TYPE_CHECKING:
     from ..async_api_client import AsyncApiClient
     from ..configuration import Configuration
+    from ..journal import Journal
     from ..stream import StreamOptions
     from .sync import SyncAccountMirror
 
@@ -42,6 +44,7 @@ __all__ = ["AccountMirror", "ChangeSubscription", "MirrorClosed"]
 logger = logging.getLogger("binance.derivatives.cmfutures.mirror")
 
 SnapshotSource = Callable[[], Awaitable[Snapshot]]
+TradesSource = Callable[[TradeQuery], Awaitable[Any]]
 
 
 class MirrorClosed(RuntimeError):
@@ -137,6 +140,14 @@ class AccountMirror:
     :param snapshot_source: an async callable returning a :class:`~.core.Snapshot`, replacing
         the REST snapshot (for tests and custom sources).
     :param rng: the random source of retry jitter (seedable for reproducible tests).
+    :param trades_source: an async callable answering a :class:`~.recovery.TradeQuery` with
+        ``userTrades`` rows, replacing the REST call of the fill recovery (for tests and
+        custom sources). Without it and without a REST client, fills are not recovered.
+    :param journal: a :class:`~binance.derivatives.cmfutures.Journal`. The mirror starts from
+        it (the last journaled snapshot plus later events, :attr:`stale` until its first
+        resync), gives it to the stream it creates, and journals every resync snapshot, so
+        the account can be rebuilt at any offset (``journal.rebuild_account``).
+    :param account: the account id in the journal (default ``"default"``).
     """
 
     def __init__(
@@ -150,6 +161,9 @@ class AccountMirror:
         stream_options: StreamOptions | None = None,
         snapshot_source: SnapshotSource | None = None,
         rng: random.Random | None = None,
+        trades_source: TradesSource | None = None,
+        journal: Journal | None = None,
+        account: str = "default",
     ) -> None:
         if configuration is None and api_client is None and (
             stream is None or snapshot_source is None
@@ -167,7 +181,14 @@ class AccountMirror:
         self._stream_options = stream_options
         self._snapshot_source = snapshot_source
         self._rng = rng if rng is not None else random.Random()
-        self._state = MirrorState(memory=self._options.memory)
+        self._trades_source = trades_source
+        recovery = (
+            RecoveryOptions(max_requests=self._options.fill_recovery_max_requests)
+            if self._options.fill_recovery
+            and (trades_source is not None or configuration is not None or api_client is not None)
+            else None
+        )
+        self._state = MirrorState(memory=self._options.memory, recovery=recovery)
         self._subscribers: set[ChangeSubscription] = set()
         self._changed: asyncio.Event | None = None
         self._connected: asyncio.Event | None = None
@@ -180,6 +201,8 @@ class AccountMirror:
         self._closed = False
         self._started = False
         self._resync_waiters: list[asyncio.Future[ResyncReport]] = []
+        self._journal = journal
+        self._account = account
 
     # ------------------------------------------------------------------ views
 
@@ -257,19 +280,24 @@ class AccountMirror:
                 self._stack.push_async_callback(self._api_client.close)
             if self._snapshot_source is None:
                 self._snapshot_source = self._rest_snapshot
+            if self._trades_source is None:
+                self._trades_source = self._rest_trades
             if self._stream is None:
                 from ..stream import UserDataStream
 
                 kwargs: dict[str, Any] = {"api_client": self._api_client, "clock": self._clock}
                 if self._stream_options is not None:
                     kwargs["options"] = self._stream_options
+                if self._journal is not None:
+                    kwargs.update(journal=self._journal, account=self._account)
                 self._stream = UserDataStream(**kwargs)
+            resumed = await self._resume_from_journal()
             await self._stack.enter_async_context(self._stream)
         except BaseException:
             await self._stack.aclose()
             self._closed = True
             raise
-        self._emit(self._state.begin_resync("initial", self._clock.time(), stale=False))
+        self._emit(self._state.begin_resync("initial", self._clock.time(), stale=resumed))
         self._consume_task = asyncio.create_task(self._consume(), name="AccountMirror.consume")
         self._start_resync_task()
         if self._options.resync_interval is not None:
@@ -394,6 +422,7 @@ class AccountMirror:
         while True:
             await self._connected.wait()
             self._state.begin_attempt(self._clock.time())
+            journaled_through = self._journal.last_offset if self._journal is not None else 0
             try:
                 snapshot = await self._fetch(self._snapshot_source)
             except asyncio.CancelledError:
@@ -418,11 +447,75 @@ class AccountMirror:
             changes = self._state.finish_resync(snapshot, self._clock.time())
             report = self._state.last_resync
             self._emit(changes)
+            if self._journal is not None and report is not None:
+                try:
+                    await self._journal_snapshot(snapshot, report, journaled_through)
+                except Exception as exc:  # the journal is the record: do not go on without it
+                    self._fail(exc)
+                    return
             waiters, self._resync_waiters = self._resync_waiters, []
             for fut in waiters:
                 if not fut.done() and report is not None:
                     fut.set_result(report)
+            await self._recover_fills()
             return
+
+    async def _recover_fills(self) -> None:
+        """Run the fill recovery the state planned (if any): each query it asks for, retried
+        with backoff on failure (every try counts towards its request bound)."""
+        assert self._trades_source is not None
+        failures = 0
+        while (query := self._state.next_trade_query()) is not None:
+            try:
+                rows = await self._trades_source(query)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if _is_fatal(exc):
+                    self._fail(exc)
+                    return
+                status = getattr(exc, "status", None)
+                if isinstance(status, int) and 400 <= status < 500 and status not in (418, 429):
+                    logger.warning("userTrades for %s refused (HTTP %d): fill recovery "
+                                   "abandoned", query.symbol, status)
+                    self._state.abandon_recovery()
+                    return
+                failures += 1
+                delay = retry_delay(self._options, failures, _retry_after(exc), self._rng)
+                logger.warning("userTrades for %s failed (%s); retrying in %.1fs",
+                               query.symbol, type(exc).__name__, delay)
+                await self._clock.sleep(delay)
+                continue
+            failures = 0
+            self._emit(self._state.recover_fills(query, rows, self._clock.time()))
+        plan = self._state.last_recovery
+        if plan is not None and plan.truncated:
+            logger.warning("fill recovery stopped after %d userTrades calls (bound); trades of "
+                           "%s may be unreported", plan.requests, ", ".join(plan.symbols))
+    async def _resume_from_journal(self) -> bool:
+        """Start from the journal's last snapshot plus later events; True if there was one."""
+        if self._journal is None:
+            return False
+        from ..journal.rebuild import rebuild_account
+
+        state = await rebuild_account(self._journal, self._account, memory=self._options.memory)
+        if state is None:
+            return False
+        state.set_recovery_options(self._state._recovery_options)
+        self._state = state
+        return True
+
+    async def _journal_snapshot(
+        self, snapshot: Snapshot, report: ResyncReport, after_offset: int
+    ) -> None:
+        from ..journal.records import AccountSnapshot
+
+        assert self._journal is not None
+        record = AccountSnapshot(
+            at=report.finished_at, reason=report.reason, after_offset=after_offset,
+            snapshot=snapshot,
+        )
+        await self._journal.append(self._account, record, self._clock.time())
 
     @staticmethod
     async def _fetch(source: SnapshotSource) -> Snapshot:
@@ -439,6 +532,17 @@ class AccountMirror:
             api.cmfutures_get_open_orders_v1(),
         )
         return build_snapshot(account, positions, orders)
+
+    async def _rest_trades(self, query: TradeQuery) -> Any:
+        from ..api.trade_api import TradeApi
+
+        api: TradeApi[AsyncApiClient] = TradeApi(cast("AsyncApiClient", self._api_client))
+        if query.from_id is not None:
+            return await api.cmfutures_get_user_trades_v1(
+                symbol=query.symbol, from_id=query.from_id, limit=query.limit)
+        return await api.cmfutures_get_user_trades_v1(
+            symbol=query.symbol, start_time=query.start_time, end_time=query.end_time,
+            limit=query.limit)
 
     async def _audit(self) -> None:
         interval = self._options.resync_interval

@@ -56,6 +56,13 @@ from .merge import (
     order_from_event,
     position_from_event,
 )
+from .recovery import (
+    FillRecoveryPlan,
+    RecoveryOptions,
+    TradeQuery,
+    fill_from_trade,
+    symbols_to_recover,
+)
 from .views import (
     AccountView,
     BalanceView,
@@ -162,6 +169,7 @@ class _Resync:
 
 
 _EMPTY: Mapping[Any, Any] = MappingProxyType({})
+_DEFAULT_RECOVERY = RecoveryOptions()
 
 
 class MirrorState:
@@ -170,9 +178,12 @@ class MirrorState:
 
     :param memory: how many terminal order ids and fill ids to remember for de-duplication
         (oldest forgotten first). An event older than that many orders/fills could slip through.
+    :param recovery: bounds of the fill recovery after gaps (:mod:`.recovery`); None disables
+        it.
     """
 
-    def __init__(self, *, memory: int = 100_000) -> None:
+    def __init__(self, *, memory: int = 100_000,
+                 recovery: RecoveryOptions | None = _DEFAULT_RECOVERY) -> None:
         self._book = _Book()
         self._tombstones = BoundedSet(memory)
         self._fills = BoundedSet(memory)
@@ -193,6 +204,10 @@ class MirrorState:
         )
         self.last_resync: ResyncReport | None = None
         self.events_applied = 0
+        self._recovery_options = recovery
+        self._gap_start_ms: int | None = None
+        self._recovery: FillRecoveryPlan | None = None
+        self.last_recovery: FillRecoveryPlan | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -441,6 +456,7 @@ class MirrorState:
         ):
             self._buffer = None
         if stale:
+            self._note_gap(cause, at)
             return self._set_stale(True, cause if cause is not None else reason, at)
         return []
 
@@ -511,6 +527,8 @@ class MirrorState:
                 for e in diff.entries
             ]
         changes.append(MirrorChange(kind=ChangeKind.RESYNC, after=report, cause=report, at=at))
+        if not initial:
+            self._plan_recovery(self._book, new, diff, at)
         self._book = new
         self._initialized = True
         self._resync = None
@@ -519,6 +537,73 @@ class MirrorState:
         self.last_resync = report
         changes += self._set_stale(False, report, at)
         return changes
+
+    # ------------------------------------------------------------------ fill recovery
+
+    def _note_gap(self, cause: Any, at: float) -> None:
+        if self._recovery_options is None or not self._initialized:
+            return
+        since = min(at, getattr(cause, "since", at))
+        start = int(since * 1000) - self._recovery_options.margin_ms
+        if self._gap_start_ms is None or start < self._gap_start_ms:
+            self._gap_start_ms = start
+
+    def _plan_recovery(self, old: _Book, new: _Book, diff: ResyncDiff, at: float) -> None:
+        if self._gap_start_ms is None or self._recovery_options is None:
+            return
+        symbols = symbols_to_recover(old.orders, new.orders, new.positions, diff.entries)
+        if self._recovery is not None:  # cut short by this gap: redo it over both windows
+            symbols |= set(self._recovery.symbols)
+        self._recovery = FillRecoveryPlan(symbols, self._gap_start_ms, int(at * 1000),
+                                          self._recovery_options)
+
+    def set_recovery_options(self, options: RecoveryOptions | None) -> None:
+        """Change the bounds of future fill recoveries (None disables them)."""
+        self._recovery_options = options
+
+    @property
+    def recovery_pending(self) -> bool:
+        """True when trades of a gap window remain to be fetched (:meth:`next_trade_query`)."""
+        return self._recovery is not None
+
+    def next_trade_query(self) -> TradeQuery | None:
+        """The next ``GET /dapi/v1/userTrades`` call the pending recovery needs, or None when
+        it is finished (then it is recorded as :attr:`last_recovery`; ``truncated`` says if
+        the request bound stopped it early)."""
+        plan = self._recovery
+        if plan is None:
+            return None
+        query = plan.next_query()
+        if query is None:
+            self.last_recovery = plan
+            self._recovery = None
+            if self._resync is None:
+                self._gap_start_ms = None
+        return query
+
+    def abandon_recovery(self) -> None:
+        """Give the pending recovery up (its query was refused for good); it is recorded as
+        :attr:`last_recovery` with ``truncated`` set."""
+        if self._recovery is not None:
+            self._recovery.truncated = True
+            self.next_trade_query()
+
+    def recover_fills(self, query: TradeQuery, rows: Any, at: float) -> list[MirrorChange]:
+        """Feed the rows a :meth:`next_trade_query` call returned. Returns one ``fill`` change
+        (``after.recovered`` True) per trade not seen before, oldest first."""
+        plan = self._recovery
+        if plan is None:
+            return []
+        out: list[MirrorChange] = []
+        for row in sorted(plan.answer(query, rows), key=lambda r: (r.time, r.id)):
+            key = (row.order_id, row.id)
+            if key in self._fills:
+                continue
+            self._fills.add(key)
+            fill = fill_from_trade(row)
+            out.append(MirrorChange(kind=ChangeKind.FILL, key=key, after=fill, cause=fill,
+                                    at=at))
+        return out
 
     def _book_from_snapshot(self, snapshot: Snapshot) -> _Book:
         book = _Book()

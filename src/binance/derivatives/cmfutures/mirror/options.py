@@ -29,6 +29,11 @@ class MirrorOptions:
         ``lagged`` change saying how many; the views themselves are never affected.
     :param memory: how many terminal order ids and fill ids are remembered to drop late or
         duplicated events.
+    :param fill_recovery: after every gap, fetch ``GET /dapi/v1/userTrades`` for the gap
+        window and report the trades the stream missed as ``fill`` changes with
+        ``FillView.recovered`` set (see ``mirror/recovery.py``). Default True.
+    :param fill_recovery_max_requests: most ``userTrades`` calls (20 weight each) per
+        recovery; beyond it the recovery stops and is logged as incomplete.
     :raises ValueError: if a value is out of range (the message names it).
     """
 
@@ -39,6 +44,8 @@ class MirrorOptions:
     resync_interval: float | None = None
     max_change_queue: int = 10_000
     memory: int = 100_000
+    fill_recovery: bool = True
+    fill_recovery_max_requests: int = 20
 
     def __post_init__(self) -> None:
         if not self.retry_initial > 0:
@@ -55,6 +62,10 @@ class MirrorOptions:
             raise ValueError(f"max_change_queue must be >= 1, got {self.max_change_queue}")
         if self.memory < 1:
             raise ValueError(f"memory must be >= 1, got {self.memory}")
+        if self.fill_recovery_max_requests < 1:
+            raise ValueError(
+                f"fill_recovery_max_requests must be >= 1, got {self.fill_recovery_max_requests}"
+            )
 
 
 def retry_delay(

@@ -118,7 +118,13 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class FillView(msgspec.Struct, frozen=True, kw_only=True):
-    """One trade of one of the account's orders, reported once per ``(order_id, trade_id)``."""
+    """One trade of one of the account's orders, reported once per ``(order_id, trade_id)``.
+
+    :ivar recovered: True when the stream missed the trade (it happened during a gap) and the
+        mirror found it afterwards in ``GET /dapi/v1/userTrades``; then ``cumulative_quantity``
+        and ``order_status`` are None (the trade list does not carry them) and ``event_time``
+        is 0.
+    """
 
     order_id: int
     trade_id: int
@@ -127,14 +133,15 @@ class FillView(msgspec.Struct, frozen=True, kw_only=True):
     position_side: str
     price: Decimal
     quantity: Decimal
-    cumulative_quantity: Decimal
-    order_status: str
+    cumulative_quantity: Decimal | None
+    order_status: str | None
     commission: Decimal | None
     commission_asset: str | None
     realized_profit: Decimal | None
     is_maker: bool | None
     trade_time: int
     event_time: int
+    recovered: bool = False
 
 
 class AccountView(msgspec.Struct, frozen=True, kw_only=True):

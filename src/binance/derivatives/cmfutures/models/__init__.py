@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "Order": "account",
     "PositionRisk": "account",
     "ServerTime": "account",
+    "Income": "history",
+    "UserTrade": "history",
 }
 
 __all__ = [
@@ -30,10 +32,12 @@ __all__ = [
     "AccountPosition",
     "Balance",
     "CmfuturesCreateListenKeyV1Resp",
+    "Income",
     "LeverageChange",
     "Order",
     "PositionRisk",
     "ServerTime",
+    "UserTrade",
 ]
 
 
@@ -53,3 +57,4 @@ if TYPE_CHECKING:
     )
     from .api_error import APIError
     from .cmfutures_create_listen_key_v1_resp import CmfuturesCreateListenKeyV1Resp
+    from .history import Income, UserTrade

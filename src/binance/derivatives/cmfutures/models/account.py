@@ -76,6 +76,7 @@ class AccountPosition(_Model, kw_only=True):
     break_even_price: Decimal | None = None
     max_qty: Decimal | None = None
     notional_value: Decimal | None = None
+    isolated_wallet: Decimal | None = None
     update_time: int = 0
 
 
@@ -105,7 +106,10 @@ class Balance(_Model, kw_only=True):
 
 
 class PositionRisk(_Model, kw_only=True):
-    """One entry of ``GET /dapi/v1/positionRisk``. ``margin_type`` is ``"cross"``/``"isolated"``."""
+    """One entry of ``GET /dapi/v1/positionRisk``. ``margin_type`` is ``"cross"``/``"isolated"``.
+
+    ``notional_value`` is the position's coin value (signed like the amount) and
+    ``isolated_wallet`` the isolated margin excluding unrealized PnL; live rows carry both."""
 
     symbol: str
     position_amt: Decimal = _ZERO
@@ -121,6 +125,7 @@ class PositionRisk(_Model, kw_only=True):
     is_auto_add_margin: bool = False
     position_side: str = "BOTH"
     notional_value: Decimal | None = None
+    isolated_wallet: Decimal | None = None
     update_time: int = 0
 
 
@@ -154,6 +159,7 @@ class Order(_Model, kw_only=True):
     price_protect: bool = False
     price_match: str | None = None
     self_trade_prevention_mode: str | None = None
+    good_till_date: int | None = None
     time: int | None = None
     update_time: int = 0
 

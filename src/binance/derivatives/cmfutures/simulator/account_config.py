@@ -8,8 +8,10 @@ on the matching :class:`~.engine.Exchange` methods.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from ._money import dec_str
 from .accounts import Account
 from .contracts import Contract
 from .emit import Emitter
@@ -27,8 +29,12 @@ def has_position(acct: Account, symbol: str) -> bool:
 
 
 def change_leverage(acct: Account, contracts: Mapping[str, Contract],
-                    params: Mapping[str, str], emitter: Emitter) -> dict[str, Any]:
-    """``POST /dapi/v1/leverage``: set, push ACCOUNT_CONFIG_UPDATE, check margin calls."""
+                    params: Mapping[str, str], emitter: Emitter,
+                    marks: Mapping[str, Decimal]) -> dict[str, Any]:
+    """``POST /dapi/v1/leverage``: set, push ACCOUNT_CONFIG_UPDATE, check margin calls.
+
+    Raising the leverage is refused with -2027 when a position of the symbol is larger
+    (base asset, at the current mark) than the new leverage's ``maxQty``."""
     contract = symbol_param(contracts, params)
     raw = required(params, "leverage")
     if not raw.isdigit():
@@ -43,12 +49,16 @@ def change_leverage(acct: Account, contracts: Mapping[str, Contract],
             "Leverage reduction is not supported in Isolated Margin Mode with open "
             "positions.",
         )
+    if lev > acct.leverage[contract.symbol] and any(
+            p.amount != 0 and p.notional(marks[contract.symbol]) > contract.max_qty(lev)
+            for p in acct.positions.values() if p.contract.symbol == contract.symbol):
+        raise SimError.max_position_exceeded()
     acct.leverage[contract.symbol] = lev
     t, e = emitter.times()
     acct.update_time = t
     emitter.leverage_update(acct, contract.symbol, lev, t, e)
     emitter.check_margin_calls(acct)
-    return {"leverage": lev, "maxQty": str(contract.max_qty(lev)),
+    return {"leverage": lev, "maxQty": dec_str(contract.max_qty(lev)),
             "symbol": contract.symbol}
 
 

@@ -7,11 +7,14 @@ whole contracts; a position's amount is signed (negative = short).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ._money import ZERO, q8
+from .brackets import bracket_for
 from .contracts import Contract
+from .history import IncomeRecord, TradeRecord
 from .orders import Order
 
 __all__ = ["Account", "Position", "bep_for", "entry_after_increase", "pnl"]
@@ -92,6 +95,9 @@ class Account:
     closed: dict[int, Order] = field(default_factory=dict)
     margin_calls: set[tuple[str, ...]] = field(default_factory=set)
     update_time: int = 0
+    trades: deque[TradeRecord] = field(default_factory=deque)
+    income: deque[IncomeRecord] = field(default_factory=deque)
+    next_tran_id: int = 1_000_000_001
 
     def __repr__(self) -> str:
         return f"Account(alias={self.alias!r}, hedge_mode={self.hedge_mode})"
@@ -131,6 +137,15 @@ class Account:
                     return order
         return None
 
+    def record_income(self, symbol: str, income_type: str, amount: Decimal, asset: str,
+                      time: int, *, info: str = "", trade_id: str = "") -> None:
+        """Append one income flow (skipped when ``amount`` is zero) with a new tranId."""
+        if amount == 0:
+            return
+        self.income.append(IncomeRecord(symbol, income_type, amount, asset, info, time,
+                                        self.next_tran_id, trade_id))
+        self.next_tran_id += 1
+
     def margin_type(self, symbol: str) -> str:
         return "isolated" if self.isolated[symbol] else "cross"
 
@@ -139,8 +154,18 @@ class Account:
     def position_initial_margin(self, pos: Position, mark: Decimal) -> Decimal:
         return q8(pos.notional(mark) / self.leverage[pos.contract.symbol])
 
-    def position_maint_margin(self, pos: Position, mark: Decimal, rate: Decimal) -> Decimal:
-        return q8(pos.notional(mark) * rate)
+    def position_maint_margin(self, pos: Position, mark: Decimal,
+                              rate: Decimal | None = None) -> Decimal:
+        """Maintenance margin of ``pos`` at ``mark``: ``notional × rate`` for a flat
+        ``rate``; with ``rate`` None, from the contract's leverage bracket for the position's
+        size: ``notional × maintMarginRatio − cum`` (Binance's formula)."""
+        notional = pos.notional(mark)
+        if rate is not None:
+            return q8(notional * rate)
+        if notional == 0 or not pos.contract.brackets:
+            return ZERO
+        b = bracket_for(pos.contract.brackets, notional)
+        return q8(max(ZERO, notional * b.maint_margin_ratio - b.cum))
 
     def order_initial_margin(self, order: Order) -> Decimal:
         """Margin reserved by an open order: remaining notional at its price / leverage.

@@ -9,6 +9,7 @@ weight limiter (429, then 418), then the handler. Every ``/dapi`` response carri
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -16,11 +17,16 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .auth import SimRestError, check_api_key, parse_params, verify_signed
+from .engine import Exchange
+from .errors import SimError
 from .listen_keys import NoActiveListenKey
+from .sapi import capital_config_rows, margin_all_pairs
 from .websocket import Connection
 
 if TYPE_CHECKING:
     from .simulator import Simulator
+
+log = logging.getLogger("binance.derivatives.cmfutures.simulator")
 
 __all__ = ["RestApi", "build_app", "json_response", "parse_params", "request_weight"]
 
@@ -45,14 +51,20 @@ WEIGHTS: dict[tuple[str, str], int] = {
     ("GET", "/dapi/v1/positionSide/dual"): 30,
     ("POST", "/dapi/v1/positionSide/dual"): 1,
     ("POST", "/dapi/v1/marginType"): 1,
+    ("GET", "/dapi/v1/leverageBracket"): 1,
+    ("GET", "/dapi/v2/leverageBracket"): 1,
+    ("GET", "/dapi/v1/income"): 20,
 }
-"""Request weights (spec §1.1, §5.3). ``GET /dapi/v1/openOrders``: 1 with symbol, else 40."""
+"""Request weights (spec §1.1, §5.3). ``GET /dapi/v1/openOrders``: 1 with symbol, else 40;
+``GET /dapi/v1/userTrades``: 20 with symbol, 40 with pair (Binance's documentation)."""
 
 
 def request_weight(method: str, path: str, query: dict[str, str]) -> int:
     """The IP weight of a REST request (1 for paths not in the table)."""
     if method == "GET" and path == "/dapi/v1/openOrders":
         return 1 if query.get("symbol") else 40
+    if method == "GET" and path == "/dapi/v1/userTrades":
+        return 20 if query.get("symbol") else 40
     return WEIGHTS.get((method, path), 1)
 
 
@@ -115,6 +127,13 @@ class RestApi:
                     response = await handler(request)
                 except SimRestError as err:
                     response = error_response(err)
+                except (ValueError, ArithmeticError) as exc:
+                    # malformed input the handlers did not anticipate: still the client's
+                    # fault (4xx, Binance's shape), never a 500; logged to find the gap
+                    log.warning("unanticipated bad input on %s %s: %r", request.method, path, exc)
+                    response = json_response(
+                        {"code": -1100, "msg": "Illegal characters found in a parameter."}, 400
+                    )
                 except web.HTTPNotFound:
                     response = json_response(
                         {"code": -1000, "msg": f"Unknown path {path}."}, 404
@@ -150,16 +169,10 @@ class RestApi:
         )
         return api_key, params
 
-    def _engine(self) -> Any:
-        if self.sim.exchange is None:
-            raise SimRestError(503, -1001, "Internal error; the account engine is not available.")
+    def _engine(self) -> Exchange:
         return self.sim.exchange
 
     def _call(self, func: Callable[..., Any], *args: Any) -> Any:
-        try:
-            from .errors import SimError
-        except ImportError:  # pragma: no cover - only while the engine is being written
-            return func(*args)
         try:
             return func(*args)
         except SimError as err:
@@ -305,6 +318,30 @@ class RestApi:
         api_key, params = await self._signed(request)
         return json_response(self._call(self._engine().position_risk, api_key, params))
 
+    async def signed_get(self, request: web.Request) -> web.StreamResponse:
+        """A signed read answered by the engine method the route is named after."""
+        api_key, params = await self._signed(request)
+        resource = request.match_info.route.resource
+        method = getattr(self._engine(), resource.name if resource and resource.name else "")
+        return json_response(self._call(method, api_key, params))
+
+    async def sapi_capital_config(self, request: web.Request) -> web.StreamResponse:
+        """``GET /sapi/v1/capital/config/getall`` (signed), for ccxt's ``load_markets``."""
+        try:
+            api_key, _ = await self._signed(request)
+        except SimRestError as err:
+            return error_response(err)
+        coins = self._engine().state(api_key).balances
+        return json_response(capital_config_rows(coins))
+
+    async def sapi_margin_pairs(self, request: web.Request) -> web.StreamResponse:
+        """``GET /sapi/v1/margin/allPairs`` (API key), for ccxt's ``load_markets``."""
+        try:
+            self._api_key(request)
+        except SimRestError as err:
+            return error_response(err)
+        return json_response(margin_all_pairs())
+
     async def leverage(self, request: web.Request) -> web.StreamResponse:
         api_key, params = await self._signed(request)
         return json_response(self._call(self._engine().change_leverage, api_key, params))
@@ -319,7 +356,13 @@ class RestApi:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         streams = request.rel_url.query.get("streams", "")
-        keys = [k for k in streams.split("/") if k]
+        keys = list(dict.fromkeys(k for k in streams.split("/") if k))
+        limit = self.sim.options.max_streams_per_connection
+        if len(keys) > limit:
+            return json_response(
+                {"code": -1000, "msg": f"A connection can subscribe to at most {limit} streams."},
+                400,
+            )
         return await self._serve_ws(request, keys, combined=True)
 
     async def _serve_ws(
@@ -374,6 +417,13 @@ def build_app(sim: Simulator) -> web.Application:
             web.get("/dapi/v1/balance", api.balance),
             web.get("/dapi/v1/positionRisk", api.position_risk),
             web.post("/dapi/v1/leverage", api.leverage),
+            web.get("/dapi/v2/leverageBracket", api.signed_get, name="leverage_brackets"),
+            web.get("/dapi/v1/leverageBracket", api.signed_get,
+                    name="leverage_brackets_by_pair"),
+            web.get("/dapi/v1/userTrades", api.signed_get, name="user_trades"),
+            web.get("/dapi/v1/income", api.signed_get, name="income"),
+            web.get("/sapi/v1/capital/config/getall", api.sapi_capital_config),
+            web.get("/sapi/v1/margin/allPairs", api.sapi_margin_pairs),
             web.get("/ws/{key}", api.ws_key),
             web.get("/ws", api.ws_bare),
             web.get("/stream", api.stream),

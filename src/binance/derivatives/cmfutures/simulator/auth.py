@@ -148,15 +148,18 @@ def _signed_payload(query: str, body: str) -> tuple[str, str]:
     raise _mandatory("signature")
 
 
+_DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() accepts "²" and "٣"
+
+
 def _check_timing(params: dict[str, str], now_ms: int, max_recv_window: int) -> None:
     raw = params.get("timestamp", "")
-    if not raw.isdigit():
+    if not _DIGITS.fullmatch(raw):
         raise _mandatory("timestamp")
     timestamp = int(raw)
     recv_raw = params.get("recvWindow")
     recv_window = 5000
     if recv_raw is not None:
-        if not recv_raw.isdigit() or int(recv_raw) > max_recv_window:
+        if not _DIGITS.fullmatch(recv_raw) or int(recv_raw) > max_recv_window:
             raise SimRestError(400, -1130, "Data sent for parameter 'recvWindow' is not valid.")
         recv_window = int(recv_raw)
     if timestamp >= now_ms + 1000:
@@ -168,7 +171,9 @@ def _check_timing(params: dict[str, str], now_ms: int, max_recv_window: int) -> 
 
 
 def _verify(credential: Credential, payload: str, signature: str) -> bool:
-    data = payload.encode()
+    if not signature.isascii():  # hex or (percent-encoded) base64: ASCII or wrong
+        return False
+    data = payload.encode("utf-8", "surrogateescape")
     if credential.kind == "HMAC":
         assert credential.secret is not None
         expected = hmac.new(credential.secret.encode(), data, hashlib.sha256).hexdigest()

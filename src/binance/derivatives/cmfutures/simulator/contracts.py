@@ -7,12 +7,16 @@ fees are in the base coin (the *margin asset*).
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from ._money import dec_str
+from .brackets import Bracket, default_brackets
+from .brackets import max_qty as bracket_max_qty
 
 __all__ = ["Contract", "default_contracts", "exchange_info"]
 
@@ -24,6 +28,7 @@ class Contract:
     :ivar contract_size: USD value of one contract (BTC 100, others 10).
     :ivar tick_size: price step; order prices must be a multiple.
     :ivar max_leverage: highest accepted leverage.
+    :ivar brackets: the pair's leverage brackets (see :mod:`.brackets`).
     """
 
     symbol: str
@@ -36,16 +41,17 @@ class Contract:
     max_leverage: int
     delivery_date: int
     onboard_date: int
+    brackets: tuple[Bracket, ...] = field(default=(), compare=False)
 
     @property
     def margin_asset(self) -> str:
         """The coin that margins, settles and pays fees for this contract."""
         return self.base_asset
 
-    def max_qty(self, leverage: int) -> int:
-        """Largest position (contracts) allowed at ``leverage`` (one flat bracket per level)."""
-        base = 1_000_000 if self.base_asset == "BTC" else 5_000_000
-        return max(1, base // leverage // self.contract_size * 10)
+    def max_qty(self, leverage: int) -> Decimal:
+        """Largest position in the base asset (coin) allowed at ``leverage``: Binance's
+        ``maxQty`` (the cap of the largest bracket whose initial leverage >= ``leverage``)."""
+        return bracket_max_qty(self.brackets, leverage)
 
 
 _PERP_DELIVERY = 4133404800000  # 2100-12-25, what Binance shows for perpetuals
@@ -69,8 +75,17 @@ def _quarter_expiry(now_ms: int) -> datetime:
             year, month = year + 1, 1
 
 
-def default_contracts(now_ms: int) -> dict[str, Contract]:
-    """BTCUSD_PERP, ETHUSD_PERP and BTCUSD_<yymmdd> (the next quarterly contract after now)."""
+def default_contracts(
+    now_ms: int, brackets: Mapping[str, tuple[Bracket, ...]] | None = None
+) -> dict[str, Contract]:
+    """BTCUSD_PERP, ETHUSD_PERP and BTCUSD_<yymmdd> (the next quarterly contract after now).
+
+    :param brackets: pair -> leverage brackets; default :func:`.brackets.default_brackets`
+        (pairs not given keep the default table).
+    :raises ValueError: a table whose first bracket's leverage is not the contract's maximum.
+    """
+    tables = default_brackets()
+    tables.update(brackets or {})
     expiry = _quarter_expiry(now_ms)
     quarterly = f"BTCUSD_{expiry:%y%m%d}"
     contracts = [
@@ -81,7 +96,14 @@ def default_contracts(now_ms: int) -> dict[str, Contract]:
         Contract(quarterly, "BTCUSD", "BTC", "CURRENT_QUARTER", 100, Decimal("0.1"), 1, 125,
                  int(expiry.timestamp() * 1000), _ONBOARD),
     ]
-    return {c.symbol: c for c in contracts}
+    result = {}
+    for c in contracts:
+        table = tables[c.pair]
+        if not table or table[0].initial_leverage != c.max_leverage:
+            raise ValueError(f"the first leverage bracket of {c.pair} must allow "
+                             f"{c.max_leverage}x")
+        result[c.symbol] = dataclasses.replace(c, brackets=tuple(table))
+    return result
 
 
 _ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",

@@ -10,7 +10,7 @@ their payloads from the account's current state and hands each to the sink as
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from ..events import (
     AccountConfigUpdate,
@@ -24,13 +24,13 @@ from ..events import (
     PositionUpdate,
     UserDataEvent,
 )
-from ._money import clean
+from ._money import COIN_Q, ZERO, clean
 from .accounts import Account, Position, bep_for
 from .margin import margin_call_crossings, unrealized_pnl
 from .options import EngineOptions
 from .orders import Fill, Order
 
-__all__ = ["Emitter", "EventSink"]
+__all__ = ["Emitter", "EventSink", "open_order_notional"]
 
 EventSink = Callable[[str, UserDataEvent], None]
 
@@ -69,7 +69,8 @@ class Emitter:
         t, e = self.times()
         self.push(acct, OrderTradeUpdate(
             event_time=e, transaction_time=t, account_alias=acct.alias,
-            order=order.event_payload(execution_type, t, fill, expiry_reason)))
+            order=order.event_payload(execution_type, t, fill, expiry_reason,
+                                      book=open_order_notional(acct, order))))
 
     def account_update(
         self, acct: Account, reason: str, balances: Iterable[tuple[str, Decimal]],
@@ -143,4 +144,33 @@ class Emitter:
             margin_type=acct.margin_type(pos.contract.symbol),
             isolated_wallet=pos.isolated_wallet,
             position_side=pos.side,
+            margin_asset=pos.contract.margin_asset,
         )
+
+
+def open_order_notional(acct: Account, order: Order) -> tuple[Decimal, Decimal]:
+    """``(b, a)`` of an ORDER_TRADE_UPDATE for ``order``: the coin value (remaining
+    contracts x contract size / price) of the account's open BUY and SELL orders on the
+    order's symbol after this update, ``order`` included while it is open; truncated to 8
+    places as live traffic shows (1000 ETHUSD contracts at 2099.21 -> ``4.76369681``).
+    MARKET orders (no price) count zero."""
+    bids = asks = ZERO
+    seen = False
+    for other in acct.orders.values():
+        if other.symbol != order.symbol:
+            continue
+        seen = seen or other.order_id == order.order_id
+        if other.side == "BUY":
+            bids += other.open_notional
+        else:
+            asks += other.open_notional
+    if not seen:
+        if order.side == "BUY":
+            bids += order.open_notional
+        else:
+            asks += order.open_notional
+    return _truncate8(bids), _truncate8(asks)
+
+
+def _truncate8(value: Decimal) -> Decimal:
+    return clean(value.quantize(COIN_Q, rounding=ROUND_DOWN))

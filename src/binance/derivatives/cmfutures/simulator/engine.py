@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import re
 import string
+from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -29,9 +30,11 @@ from ..events import UserDataEvent
 from . import account_config, funding
 from ._money import ZERO, q8
 from .accounts import Account
+from .brackets import bracket_json
 from .contracts import Contract, default_contracts, exchange_info
 from .emit import Emitter, EventSink
 from .errors import SimError
+from .history import income_rows, user_trade_rows
 from .matching import Matcher
 from .options import EngineOptions
 from .order_entry import OrderEntry
@@ -82,7 +85,8 @@ class Exchange:
         self._rng = rng
         self.options = options if options is not None else EngineOptions()
         self.on_event = None
-        self.contracts: dict[str, Contract] = default_contracts(now_ms())
+        self.contracts: dict[str, Contract] = default_contracts(now_ms(),
+                                                                  self.options.leverage_brackets)
         self._marks: dict[str, Decimal] = {}
         for contract in self.contracts.values():
             base = self.options.initial_mark_prices.get(contract.base_asset, Decimal(1000))
@@ -141,6 +145,8 @@ class Exchange:
                       for s, c in self.contracts.items()},
             isolated=dict.fromkeys(self.contracts, False),
             update_time=now,
+            trades=deque(maxlen=self.options.history_limit),
+            income=deque(maxlen=self.options.history_limit),
         )
         account.reset_positions(self.contracts)
         self._accounts[api_key] = account
@@ -175,7 +181,9 @@ class Exchange:
             -4120 stop types, -1115 timeInForce, -1100 malformed number, -4003 quantity,
             -1111 fractional quantity, -4001/-4014 price, -4060/-4061 position side,
             -1106 reduceOnly in hedge mode / price on MARKET, -2022 reduce-only, -4015/-4116
-            client order id, -5022 post-only would cross, -2019 margin insufficient.
+            client order id, -5022 post-only would cross, -2027 the position (plus open
+            orders on that side) would exceed ``maxQty`` at the leverage, -2019 margin
+            insufficient.
         """
         return self._orders.new_order(self._acct(api_key), params)
 
@@ -253,16 +261,63 @@ class Exchange:
         return position_risk_rows(self._acct(api_key), self.contracts, params, self._marks,
                                   self.options)
 
+    def leverage_brackets(self, api_key: str, params: Mapping[str, str],
+                          ) -> list[dict[str, Any]]:
+        """``GET /dapi/v2/leverageBracket`` (optional ``symbol``): one entry per symbol,
+        ``{"symbol", "brackets": [{bracket, initialLeverage, qtyCap, qtyFloor,
+        maintMarginRatio, cum}]}`` (numbers, not strings). Always a list, as the COIN-M
+        documentation shows, also when ``symbol`` is sent.
+
+        :raises SimError: -1121 unknown symbol.
+        """
+        self._acct(api_key)
+        symbol = params.get("symbol")
+        if symbol and symbol not in self.contracts:
+            raise SimError.invalid_symbol()
+        key = self.options.bracket_floor_key
+        return [bracket_json("symbol", c.symbol, c.brackets, key)
+                for c in self.contracts.values() if not symbol or c.symbol == symbol]
+
+    def leverage_brackets_by_pair(self, api_key: str, params: Mapping[str, str],
+                                  ) -> list[dict[str, Any]]:
+        """``GET /dapi/v1/leverageBracket`` (optional ``pair``): one entry per pair,
+        ``{"pair", "brackets": [...]}`` (the pair's default brackets).
+
+        :raises SimError: -4087 unknown pair.
+        """
+        self._acct(api_key)
+        pair = params.get("pair")
+        by_pair: dict[str, Contract] = {}
+        for c in self.contracts.values():
+            by_pair.setdefault(c.pair, c)
+        if pair and pair not in by_pair:
+            raise SimError(-4087, "Invalid pair.")
+        key = self.options.bracket_floor_key
+        return [bracket_json("pair", p, c.brackets, key)
+                for p, c in by_pair.items() if not pair or p == pair]
+
+    def user_trades(self, api_key: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``GET /dapi/v1/userTrades``: the account's fills by ``symbol`` or ``pair`` (see
+        :func:`.history.user_trade_rows` for the parameter rules and errors)."""
+        return user_trade_rows(self._acct(api_key).trades, self.contracts, params,
+                               self._now())
+
+    def income(self, api_key: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``GET /dapi/v1/income``: REALIZED_PNL and COMMISSION per fill, FUNDING_FEE per
+        settlement, TRANSFER per deposit/withdrawal (see :func:`.history.income_rows`)."""
+        return income_rows(self._acct(api_key).income, self.contracts, params, self._now())
+
     def change_leverage(self, api_key: str, params: Mapping[str, str]) -> dict[str, Any]:
         """``POST /dapi/v1/leverage`` (``symbol``, ``leverage``): set a symbol's leverage.
 
         Emits ACCOUNT_CONFIG_UPDATE (``ac.l`` int), even when the value is unchanged.
         :returns: ``{"leverage": int, "maxQty": str, "symbol": str}``.
         :raises SimError: -1102, -1121, -1100 (not an integer), -4028 out of range,
-            -4150 lowering an isolated symbol's leverage with an open position.
+            -4150 lowering an isolated symbol's leverage with an open position, -2027
+            raising it while a position exceeds the new leverage's ``maxQty``.
         """
         return account_config.change_leverage(self._acct(api_key), self.contracts, params,
-                                              self._emitter)
+                                              self._emitter, self._marks)
 
     def change_position_mode(self, api_key: str, dual_side: bool) -> None:
         """``POST /dapi/v1/positionSide/dual``: switch one-way/hedge mode. No event.

@@ -58,3 +58,8 @@ class SimError(Exception):
     def margin_insufficient(cls) -> SimError:
         """-2019: not enough available balance for the order's initial margin."""
         return cls(-2019, "Margin is insufficient.")
+
+    @classmethod
+    def max_position_exceeded(cls) -> SimError:
+        """-2027: the position would exceed the bracket limit (``maxQty``) at the leverage."""
+        return cls(-2027, "Exceeded the maximum allowable position at current leverage.")

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = ["FaultRecord", "Faults", "RestFailure"]
 
+MAX_DELAY = 86400.0
+"""Longest ``delay`` fault and ``Retry-After`` of ``fail_next_rest``, in seconds."""
+MAX_COUNT = 1_000_000
+"""Most events or REST calls one fault may drop, duplicate or fail."""
+
 @dataclass(frozen=True)
 class FaultRecord:
     """One injected fault: clock time, fault name, its arguments, connections affected."""
@@ -122,8 +127,8 @@ class Faults:
 
         Order is preserved. Pings are not delayed.
         """
-        if seconds < 0:
-            raise ValueError(f"delay must be >= 0 seconds, got {seconds}")
+        if isinstance(seconds, bool) or not 0 <= seconds <= MAX_DELAY:  # NaN fails too
+            raise ValueError(f"delay must be 0 to {MAX_DELAY:.0f} seconds, got {seconds}")
         self._sim.hub.delay = float(seconds)
         self._record("delay", seconds=seconds)
 
@@ -135,7 +140,7 @@ class Faults:
 
     def drop_next_events(self, n: int = 1) -> None:
         """Do not deliver the next ``n`` account events (they are still recorded as emitted,
-        with ``delivered=False``): a real gap."""
+        with ``dropped=True`` and ``delivered=False``): a real gap."""
         self._check_count(n)
         self._drop_events += n
         self._record("drop_next_events", n=n)
@@ -175,6 +180,11 @@ class Faults:
         self._check_count(n)
         if not 400 <= status <= 599:
             raise ValueError(f"status must be an HTTP error status (400-599), got {status}")
+        if retry_after is not None and (
+            isinstance(retry_after, bool) or not isinstance(retry_after, int)
+            or not 0 <= retry_after <= MAX_DELAY
+        ):
+            raise ValueError(f"retry_after must be 0 to {MAX_DELAY:.0f} seconds")
         if retry_after is None and status in (418, 429):
             retry_after = 1
         text = msg if msg is not None else _DEFAULT_MESSAGES.get(code, "Simulated failure.")
@@ -232,5 +242,5 @@ class Faults:
 
     @staticmethod
     def _check_count(n: int) -> None:
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_COUNT:
+            raise ValueError(f"n must be an integer from 1 to {MAX_COUNT}, got {n!r}")

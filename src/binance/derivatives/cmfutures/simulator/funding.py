@@ -27,7 +27,8 @@ def apply_funding(accounts: Iterable[Account], contract: Contract, rate: Decimal
     """Settle funding at ``rate`` on every open position in ``contract`` at its mark.
 
     Per position ``-rate * amount * contract_size / mark`` (8 places); isolated positions'
-    isolated wallets take it too. One ACCOUNT_UPDATE FUNDING_FEE per account with a position.
+    isolated wallets take it too. One ACCOUNT_UPDATE FUNDING_FEE and one FUNDING_FEE income
+    record (the total) per account with a position.
     :raises ValueError: ``rate`` not a finite Decimal.
     """
     rate = control_decimal(rate, "rate")
@@ -52,6 +53,7 @@ def apply_funding(accounts: Iterable[Account], contract: Contract, rate: Decimal
                 iso_rows.append(pos)
         asset = contract.margin_asset
         acct.wallet[asset] = q8(acct.wallet[asset] + total)
+        acct.record_income(contract.symbol, "FUNDING_FEE", total, asset, t)
         acct.balance_time[asset] = t
         emitter.account_update(
             acct, "FUNDING_FEE", [(asset, total)], iso_rows,
@@ -80,6 +82,8 @@ def deposit(acct: Account, asset: str, amount: Decimal, marks: Mapping[str, Deci
     t, _ = emitter.times()
     acct.wallet[asset] = q8(acct.wallet.get(asset, ZERO) + amount)
     acct.balance_time[asset] = t
+    acct.record_income("", "TRANSFER", amount, asset, t,
+                       info="DEPOSIT" if amount > 0 else "WITHDRAW")
     emitter.account_update(acct, "DEPOSIT" if amount > 0 else "WITHDRAW",
                            [(asset, amount)], [])
     emitter.check_margin_calls(acct)

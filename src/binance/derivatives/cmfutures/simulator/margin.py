@@ -13,13 +13,16 @@ from decimal import Decimal
 
 from ._money import ZERO, q8
 from .accounts import Account, Position, bep_for, pnl
+from .brackets import bracket_for
 from .options import EngineOptions
 from .state import BalanceState, PositionState
 
 __all__ = [
     "balance_state",
     "closable",
+    "exceeds_max_qty",
     "liquidation_price",
+    "maint_rate",
     "margin_call_crossings",
     "order_margin",
     "position_state",
@@ -40,6 +43,24 @@ def closable(pos: Position, side: str) -> Decimal:
     if (pos.amount > 0 and side == "SELL") or (pos.amount < 0 and side == "BUY"):
         return abs(pos.amount)
     return ZERO
+
+
+def exceeds_max_qty(acct: Account, pos: Position, side: str, opening: Decimal,
+                    mark: Decimal, leverage: int, exclude: int | None = None) -> bool:
+    """Whether opening ``opening`` more contracts on ``side`` would take ``pos`` past the
+    bracket limit (``maxQty``, base asset) at ``leverage``.
+
+    Counts the position already held in that direction, the remaining quantity of the open
+    non-closing orders on the same symbol, position side and side (except order id
+    ``exclude``), and ``opening``; converted to coin at ``mark``.
+    """
+    held = pos.amount if side == "BUY" else -pos.amount
+    pending = sum((o.remaining for o in acct.orders.values()
+                   if o.symbol == pos.contract.symbol and o.position_side == pos.side
+                   and o.side == side and not o.closing and o.order_id != exclude), ZERO)
+    contracts = max(ZERO, held) + pending + opening
+    base = contracts * pos.contract.contract_size / mark
+    return base > pos.contract.max_qty(leverage)
 
 
 def order_margin(acct: Account, pos: Position) -> Decimal:
@@ -112,11 +133,13 @@ def position_state(acct: Account, pos: Position, marks: Marks,
     )
 
 
-def liquidation_price(acct: Account, pos: Position, marks: Marks, mmr: Decimal) -> Decimal:
+def liquidation_price(acct: Account, pos: Position, marks: Marks,
+                      mmr: Decimal | None) -> Decimal:
     """Mark price at which margin balance equals maintenance margin (0 if none).
 
     Cross positions count the other cross positions' PnL minus maintenance margin at
-    their current marks; isolated positions only their isolated wallet.
+    their current marks; isolated positions only their isolated wallet. The maintenance
+    rate and ``cum`` are those of the position's current bracket (or the flat ``mmr``).
     """
     if pos.amount == 0:
         return ZERO
@@ -131,12 +154,21 @@ def liquidation_price(acct: Account, pos: Position, marks: Marks, mmr: Decimal) 
                 continue
             mark = marks[other.contract.symbol]
             margin += unrealized_pnl(other, marks) - acct.position_maint_margin(other, mark, mmr)
+    rate, cum = maint_rate(pos, marks[pos.contract.symbol], mmr)
     qcs = abs(pos.amount) * pos.contract.contract_size
     if pos.amount > 0:
-        denom = margin + qcs / pos.entry_price
-        return q8(qcs * (1 + mmr) / denom) if denom > 0 else ZERO
-    denom = qcs / pos.entry_price - margin
-    return q8(qcs * (1 - mmr) / denom) if denom > 0 else ZERO
+        denom = margin + cum + qcs / pos.entry_price
+        return q8(qcs * (1 + rate) / denom) if denom > 0 else ZERO
+    denom = qcs / pos.entry_price - margin - cum
+    return q8(qcs * (1 - rate) / denom) if denom > 0 else ZERO
+
+
+def maint_rate(pos: Position, mark: Decimal, mmr: Decimal | None) -> tuple[Decimal, Decimal]:
+    """``(maintMarginRatio, cum)`` of ``pos`` at ``mark``: its bracket's, or ``(mmr, 0)``."""
+    if mmr is not None or not pos.contract.brackets:
+        return (mmr if mmr is not None else ZERO), ZERO
+    b = bracket_for(pos.contract.brackets, pos.notional(mark))
+    return b.maint_margin_ratio, b.cum
 
 
 def margin_call_crossings(

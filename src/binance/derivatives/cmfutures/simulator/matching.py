@@ -17,6 +17,7 @@ from ._money import ZERO, q8
 from .accounts import Account, entry_after_increase, pnl
 from .contracts import Contract
 from .emit import Emitter
+from .history import TradeRecord
 from .margin import closable
 from .options import EngineOptions
 from .orders import Fill, Order
@@ -157,6 +158,12 @@ class Matcher:
         order.record_fill(qty, price, t)
         fill = Fill(self._next_trade_id, qty, price, commission, realized, maker)
         self._next_trade_id += 1
+        acct.trades.append(TradeRecord(
+            fill.trade_id, order.order_id, contract, order.side, price, qty, realized,
+            q8(qty * cs / price), commission, t, order.position_side, maker))
+        trade_id = str(fill.trade_id)
+        acct.record_income(order.symbol, "REALIZED_PNL", realized, asset, t, trade_id=trade_id)
+        acct.record_income(order.symbol, "COMMISSION", -commission, asset, t, trade_id=trade_id)
         if order.status == "FILLED":
             acct.close_order(order)
         self._emit.order(acct, order, "TRADE", fill=fill)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
+
+from .brackets import Bracket
 
 __all__ = ["EngineOptions"]
 
@@ -24,7 +27,21 @@ class EngineOptions:
     :param taker_fee_rate: commission rate of taker fills (fraction of the coin notional).
     :param maker_fee_rate: commission rate of maker fills. ``0`` makes maker fills carry no
         commission, so their ORDER_TRADE_UPDATE omits ``N``/``n``.
-    :param maint_margin_rate: flat maintenance margin rate (Binance uses brackets).
+    :param maint_margin_rate: ``None`` (default): maintenance margin from the contract's
+        leverage brackets (``base_qty × maintMarginRatio − cum``), as Binance computes it;
+        a Decimal: one flat rate for every position size (the simulator's old behaviour).
+    :param leverage_brackets: pair -> bracket table (:func:`.brackets.make_brackets`)
+        replacing the built-in real tables; its first bracket must allow the contract's
+        maximum leverage. Drives ``maxQty``, the ``-2027`` checks and maintenance margin.
+    :param flat_row_mark_price: ``markPrice`` of positionRisk rows with no position:
+        ``"zero"`` (``"0.00000000"``, as Binance's documentation example and live captures
+        show) or ``"mark"`` (the current mark price).
+    :param bracket_floor_key: name of a bracket's lower edge in leverageBracket responses:
+        ``"qtyFloor"`` (live ``dapi`` captures) or ``"qtylFloor"`` (the spelling of Binance's
+        documentation example, which the official SDK's model follows). [UNCONFIRMED which
+        one production sends today]
+    :param history_limit: trades and income records kept per account for
+        ``GET /dapi/v1/userTrades`` and ``GET /dapi/v1/income`` (oldest dropped first).
     :param margin_call_ratio: a MARGIN_CALL is pushed when maintenance margin / margin balance
         reaches this ratio; once per crossing (again only after it fell below).
     :param default_leverage: leverage of every symbol of a new account.
@@ -42,7 +59,8 @@ class EngineOptions:
     :param funding_symbol_field: include ``a.S`` (the symbol) in FUNDING_FEE updates (SDK-only).
     :param margin_type_change_event: push ACCOUNT_UPDATE reason MARGIN_TYPE_CHANGE when a
         symbol's margin type changes. [UNCONFIRMED]
-    :param event_latency_ms: ``E`` = ``T`` + this many ms. ``0``: ``E == T``.
+    :param event_latency_ms: ``E`` = ``T`` + this many ms (default 3: live events carry an
+        ``E`` a few ms after ``T``, e.g. ``T`` ...309, ``E`` ...312). ``0``: ``E == T``.
     :param default_new_order_resp_type: ``"ACK"`` (Binance's default: the response shows the
         order as accepted, status NEW) or ``"RESULT"`` (the order after matching).
     :param request_weight_limit: ``REQUEST_WEIGHT`` per minute announced in exchangeInfo.
@@ -50,7 +68,7 @@ class EngineOptions:
 
     taker_fee_rate: Decimal = Decimal("0.0005")
     maker_fee_rate: Decimal = Decimal("0.0002")
-    maint_margin_rate: Decimal = Decimal("0.004")
+    maint_margin_rate: Decimal | None = None
     margin_call_ratio: Decimal = Decimal("0.8")
     default_leverage: int = 20
     default_balances: dict[str, Decimal] = field(default_factory=_default_balances)
@@ -61,9 +79,13 @@ class EngineOptions:
     account_update_positions: Literal["changed", "all"] = "changed"
     funding_symbol_field: bool = True
     margin_type_change_event: bool = True
-    event_latency_ms: int = 0
+    event_latency_ms: int = 3
     default_new_order_resp_type: Literal["ACK", "RESULT"] = "ACK"
     request_weight_limit: int = 2400
+    leverage_brackets: Mapping[str, tuple[Bracket, ...]] | None = None
+    flat_row_mark_price: Literal["zero", "mark"] = "zero"
+    bracket_floor_key: Literal["qtyFloor", "qtylFloor"] = "qtyFloor"
+    history_limit: int = 100_000
 
     def __post_init__(self) -> None:
         if self.account_update_positions not in ("changed", "all"):
@@ -79,7 +101,15 @@ class EngineOptions:
             raise ValueError("default_leverage must be between 1 and 125")
         if self.event_latency_ms < 0:
             raise ValueError("event_latency_ms must be >= 0")
+        if self.flat_row_mark_price not in ("zero", "mark"):
+            raise ValueError("flat_row_mark_price must be 'zero' or 'mark'")
+        if self.bracket_floor_key not in ("qtyFloor", "qtylFloor"):
+            raise ValueError("bracket_floor_key must be 'qtyFloor' or 'qtylFloor'")
+        if self.history_limit < 1:
+            raise ValueError("history_limit must be >= 1")
         for name in ("taker_fee_rate", "maker_fee_rate", "maint_margin_rate"):
             value = getattr(self, name)
+            if value is None and name == "maint_margin_rate":
+                continue
             if not isinstance(value, Decimal) or value < 0 or value >= 1:
                 raise ValueError(f"{name} must be a Decimal in [0, 1), got {value!r}")

@@ -19,7 +19,7 @@ from .accounts import Account
 from .contracts import Contract
 from .emit import Emitter
 from .errors import SimError
-from .margin import balance_state, closable
+from .margin import balance_state, closable, exceeds_max_qty
 from .matching import Matcher
 from .options import EngineOptions
 from .orders import Order
@@ -137,6 +137,9 @@ class OrderEntry:
             )
         if not closing:
             opening = qty if acct.hedge_mode else max(ZERO, qty - closable(pos, side))
+            if opening > 0 and exceeds_max_qty(acct, pos, side, opening, mark,
+                                               acct.leverage[contract.symbol]):
+                raise SimError.max_position_exceeded()
             ref = mark if crosses else limit_price
             needed = q8(opening * contract.contract_size / ref
                         / acct.leverage[contract.symbol])
@@ -245,6 +248,10 @@ class OrderEntry:
             raise SimError(-2022, "ReduceOnly Order is rejected.")
         if not order.closing:
             lev = acct.leverage[contract.symbol]
+            if qty > order.orig_qty and exceeds_max_qty(
+                    acct, pos, side, qty - order.executed_qty, mark, lev,
+                    exclude=order.order_id):
+                raise SimError.max_position_exceeded()
             cs = contract.contract_size
             before = acct.order_initial_margin(order)
             ref = mark if crosses else new_price

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ..events import OrderUpdate
-from ._money import ZERO, dec_str, q8
+from ._money import ZERO, dec_str, nz8, price_str, q8
 from .contracts import Contract
 from .state import OrderState
 
@@ -86,9 +86,11 @@ class Order:
              ) -> dict[str, Any]:
         """The order as REST returns it, in Binance's documented shapes:
 
-        ``"response"`` (new/modify/cancel order): with ``pair``, ``cumQty``, no ``time``;
-        ``"open_orders"`` (``GET /dapi/v1/openOrders`` row): ``time``, no ``pair``/``cumQty``;
-        ``"query"`` (``GET /dapi/v1/order``): ``time`` and ``pair``, no ``cumQty``.
+        ``"response"`` (new/modify/cancel order): ``cumQty``, no ``time``;
+        ``"open_orders"`` (``GET /dapi/v1/openOrders`` row) and ``"query"``
+        (``GET /dapi/v1/order``): ``time``, no ``cumQty``. Every shape has ``pair`` (live
+        COIN-M rows carry it). A zero ``avgPrice`` is written at the price precision
+        (``"0.0"``), ``cumBase`` as ``"0"`` or with 8 decimals.
         """
         row: dict[str, Any] = {
             "orderId": self.order_id,
@@ -97,11 +99,12 @@ class Order:
             "status": self.status,
             "clientOrderId": self.client_order_id,
             "price": dec_str(self.price),
-            "avgPrice": dec_str(self.avg_price),
+            "avgPrice": (dec_str(self.avg_price) if self.avg_price
+                         else price_str(ZERO, self.contract.price_precision)),
             "origQty": dec_str(self.orig_qty),
             "executedQty": dec_str(self.executed_qty),
             "cumQty": dec_str(self.executed_qty),
-            "cumBase": dec_str(self.cum_base),
+            "cumBase": nz8(self.cum_base),
             "timeInForce": self.time_in_force,
             "type": self.type,
             "reduceOnly": self.reduce_only,
@@ -119,16 +122,23 @@ class Order:
         if shape != "response":
             del row["cumQty"]
             row["time"] = self.time
-        if shape == "open_orders":
-            del row["pair"]
         return row
 
+    @property
+    def open_notional(self) -> Decimal:
+        """Coin value of the unfilled part at the order's price (exact; 0 for MARKET)."""
+        if self.price == 0 or self.status not in ("NEW", "PARTIALLY_FILLED"):
+            return ZERO
+        return self.remaining * self.contract.contract_size / self.price
+
     def event_payload(
-        self, execution_type: str, now: int, fill: Fill | None = None, expiry_reason: str = "0"
+        self, execution_type: str, now: int, fill: Fill | None = None, expiry_reason: str = "0",
+        book: tuple[Decimal, Decimal] = (ZERO, ZERO),
     ) -> OrderUpdate:
         """The ``o`` object of ORDER_TRADE_UPDATE for this order's current state.
 
-        ``N``/``n`` are present only when ``fill`` carries a non-zero commission.
+        ``N``/``n`` are present only when ``fill`` carries a non-zero commission. ``book`` is
+        ``(b, a)``: the account's open BUY / SELL notional on the symbol, in coin.
         """
         has_fee = fill is not None and fill.commission != 0
         return OrderUpdate(
@@ -153,8 +163,8 @@ class Order:
             commission_asset=self.contract.margin_asset if has_fee else None,
             commission=fill.commission if fill is not None and has_fee else None,
             realized_profit=fill.realized_pnl if fill else ZERO,
-            bid_quantity=ZERO,
-            ask_quantity=ZERO,
+            bid_quantity=book[0],
+            ask_quantity=book[1],
             is_maker=fill.maker if fill else False,
             is_reduce_only=self.reduce_only,
             working_type="CONTRACT_PRICE",
@@ -165,6 +175,8 @@ class Order:
             self_trade_prevention_mode=self.self_trade_prevention,
             price_match="NONE",
             expiry_reason=expiry_reason,
+            strategy_id=0,
+            strategy_sub_id=0,
         )
 
     def snapshot(self) -> OrderState:

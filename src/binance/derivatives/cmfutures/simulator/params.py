@@ -38,6 +38,7 @@ ALGO_TYPES = frozenset(
 )
 TIFS = ("GTC", "IOC", "FOK", "GTX")
 _MAX_QTY = Decimal(1_000_000)
+_ORDER_ID = re.compile(r"[0-9]{1,19}")
 
 
 def required(params: Mapping[str, str], name: str) -> str:
@@ -75,6 +76,14 @@ def decimal_param(params: Mapping[str, str], name: str, *, required: bool) -> De
         ) from None
     if not value.is_finite():
         raise SimError(-1100, f"Illegal characters found in parameter '{name}'.")
+    exponent = value.as_tuple().exponent
+    if value.adjusted() >= 20 or (isinstance(exponent, int) and exponent < -20):
+        # Binance's legal range: at most 20 digits before and 20 after the point
+        raise SimError(
+            -1100,
+            f"Illegal characters found in parameter '{name}'; "
+            "legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.",
+        )
     return value
 
 
@@ -101,7 +110,7 @@ def order_id_param(params: Mapping[str, str]) -> int | None:
                 "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
             )
         return None
-    if not raw.isdigit():
+    if not _ORDER_ID.fullmatch(raw):  # ASCII digits: str.isdigit() accepts "²"
         raise SimError.illegal_chars("orderId")
     return int(raw)
 

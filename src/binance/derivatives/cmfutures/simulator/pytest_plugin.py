@@ -9,7 +9,9 @@ Fixtures (function scope, need pytest-asyncio):
 
 Per-test settings with the marker ``@pytest.mark.cmfutures_simulator(**kwargs)``; the keyword
 arguments go to ``Simulator(...)`` (``seed=``, ``options=SimulatorOptions(...)``,
-``accounts=[...]``, ``clock=``). Without it: seed 0, default options.
+``accounts=[...]``, ``clock=``, ``control_token=``). Without it: default options, keys and the
+control token drawn at random (``seed=N`` makes keys reproducible). A test that drives the
+HTTP control path sends ``headers=sim.control_headers`` (the per-run token, JSON).
 
 Importing this module is cheap: the simulator itself is imported when a fixture is used.
 """

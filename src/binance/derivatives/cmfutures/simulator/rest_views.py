@@ -12,7 +12,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ._money import ZERO, dec_str
+from ._money import ZERO, coin8, dec_str, nz8, price_str
 from .accounts import Account
 from .contracts import Contract
 from .errors import SimError
@@ -32,37 +32,39 @@ def account_body(acct: Account, marks: Mapping[str, Decimal],
         b = balance_state(acct, asset, marks, options)
         assets.append({
             "asset": asset,
-            "walletBalance": dec_str(b.wallet_balance),
-            "unrealizedProfit": dec_str(b.unrealized_profit),
-            "marginBalance": dec_str(b.margin_balance),
-            "maintMargin": dec_str(b.maint_margin),
-            "initialMargin": dec_str(b.initial_margin),
-            "positionInitialMargin": dec_str(b.position_initial_margin),
-            "openOrderInitialMargin": dec_str(b.open_order_initial_margin),
-            "maxWithdrawAmount": dec_str(b.max_withdraw_amount),
-            "crossWalletBalance": dec_str(b.cross_wallet_balance),
-            "crossUnPnl": dec_str(b.cross_un_pnl),
-            "availableBalance": dec_str(b.available_balance),
+            "walletBalance": coin8(b.wallet_balance),
+            "unrealizedProfit": coin8(b.unrealized_profit),
+            "marginBalance": coin8(b.margin_balance),
+            "maintMargin": coin8(b.maint_margin),
+            "initialMargin": coin8(b.initial_margin),
+            "positionInitialMargin": coin8(b.position_initial_margin),
+            "openOrderInitialMargin": coin8(b.open_order_initial_margin),
+            "maxWithdrawAmount": coin8(b.max_withdraw_amount),
+            "crossWalletBalance": coin8(b.cross_wallet_balance),
+            "crossUnPnl": coin8(b.cross_un_pnl),
+            "availableBalance": coin8(b.available_balance),
             "updateTime": b.update_time,
         })
     positions = []
     for pos in acct.positions.values():
         p = position_state(acct, pos, marks, options)
+        precision = pos.contract.price_precision
         positions.append({
             "symbol": p.symbol,
             "positionAmt": dec_str(p.position_amount),
-            "initialMargin": dec_str(p.initial_margin + order_margin(acct, pos)),
-            "maintMargin": dec_str(p.maint_margin),
-            "unrealizedProfit": dec_str(p.unrealized_profit),
-            "positionInitialMargin": dec_str(p.initial_margin),
-            "openOrderInitialMargin": dec_str(order_margin(acct, pos)),
+            "initialMargin": nz8(p.initial_margin + order_margin(acct, pos)),
+            "maintMargin": nz8(p.maint_margin),
+            "unrealizedProfit": coin8(p.unrealized_profit),
+            "positionInitialMargin": nz8(p.initial_margin),
+            "openOrderInitialMargin": nz8(order_margin(acct, pos)),
             "leverage": str(p.leverage),
             "isolated": p.margin_type == "isolated",
             "positionSide": p.position_side,
-            "entryPrice": dec_str(p.entry_price),
-            "breakEvenPrice": dec_str(p.break_even_price),
-            "maxQty": str(pos.contract.max_qty(p.leverage)),
-            "notionalValue": dec_str(p.notional_value),
+            "entryPrice": price_str(p.entry_price, precision),
+            "breakEvenPrice": price_str(p.break_even_price, precision),
+            "maxQty": dec_str(pos.contract.max_qty(p.leverage)),
+            "notionalValue": nz8(p.notional_value),
+            "isolatedWallet": nz8(p.isolated_wallet),
             "updateTime": p.update_time,
         })
     return {
@@ -85,11 +87,11 @@ def balance_rows(acct: Account, marks: Mapping[str, Decimal],
         rows.append({
             "accountAlias": acct.alias,
             "asset": asset,
-            "balance": dec_str(b.wallet_balance),
-            "withdrawAvailable": dec_str(b.max_withdraw_amount),
-            "crossWalletBalance": dec_str(b.cross_wallet_balance),
-            "crossUnPnl": dec_str(b.cross_un_pnl),
-            "availableBalance": dec_str(b.available_balance),
+            "balance": coin8(b.wallet_balance),
+            "withdrawAvailable": coin8(b.max_withdraw_amount),
+            "crossWalletBalance": coin8(b.cross_wallet_balance),
+            "crossUnPnl": coin8(b.cross_un_pnl),
+            "availableBalance": coin8(b.available_balance),
             "updateTime": b.update_time,
         })
     return rows
@@ -100,6 +102,12 @@ def position_risk_rows(
     marks: Mapping[str, Decimal], options: EngineOptions,
 ) -> list[dict[str, Any]]:
     """``GET /dapi/v1/positionRisk`` rows, filtered by ``marginAsset``/``pair`` params.
+
+    Numbers as Binance writes them: ``markPrice``/``unRealizedProfit``/``isolatedMargin``
+    with 8 decimals (``markPrice`` ``"0.00000000"`` on flat rows unless
+    ``options.flat_row_mark_price`` is ``"mark"``), ``liquidationPrice``/``notionalValue``/
+    ``isolatedWallet`` ``"0"`` or 8 decimals, a zero ``entryPrice`` at the price precision.
+    ``notionalValue`` is signed (negative for shorts); ``maxQty`` is in the base asset.
 
     :raises SimError: -4087 unknown pair.
     """
@@ -114,21 +122,25 @@ def position_risk_rows(
             continue
         p = position_state(acct, pos, marks, options)
         iso = p.margin_type == "isolated"
+        precision = c.price_precision
+        flat = p.position_amount == 0 and options.flat_row_mark_price == "zero"
         rows.append({
             "symbol": p.symbol,
             "positionAmt": dec_str(p.position_amount),
-            "entryPrice": dec_str(p.entry_price),
-            "breakEvenPrice": dec_str(p.break_even_price),
-            "markPrice": dec_str(p.mark_price),
-            "unRealizedProfit": dec_str(p.unrealized_profit),
-            "liquidationPrice": dec_str(p.liquidation_price),
+            "entryPrice": price_str(p.entry_price, precision),
+            "breakEvenPrice": price_str(p.break_even_price, precision),
+            "markPrice": coin8(ZERO if flat else p.mark_price),
+            "unRealizedProfit": coin8(p.unrealized_profit),
+            "liquidationPrice": nz8(p.liquidation_price),
             "leverage": str(p.leverage),
-            "maxQty": str(c.max_qty(p.leverage)),
+            "maxQty": dec_str(c.max_qty(p.leverage)),
             "marginType": p.margin_type,
-            "isolatedMargin": dec_str(p.isolated_wallet + p.unrealized_profit if iso
-                                      else ZERO),
+            "isolatedMargin": coin8(p.isolated_wallet + p.unrealized_profit if iso
+                                    else ZERO),
             "isAutoAddMargin": "false",
             "positionSide": p.position_side,
+            "notionalValue": nz8(p.notional_value),
+            "isolatedWallet": nz8(p.isolated_wallet if iso else ZERO),
             "updateTime": p.update_time,
         })
     return rows

@@ -56,6 +56,11 @@ class SimulatorOptions:
         delivers to the newest connection on the key only.
     :ivar close_timeout: real seconds to wait for the client's close frame when the server
         closes (housekeeping only, not protocol timing).
+    :ivar max_streams_per_connection: listen keys one connection may hold (in the URL and by
+        SUBSCRIBE, together): 200, as Binance's futures streams. A SUBSCRIBE that would
+        exceed it answers error code 2 and subscribes nothing; a URL naming more is refused
+        with HTTP 400. A subscription to a dead or unknown key is answered with
+        ``listenKeyExpired`` and not kept.
 
     Engine:
 
@@ -86,6 +91,7 @@ class SimulatorOptions:
     unknown_key_on_connect: Literal["accept", "reject"] = "accept"
     fan_out: bool = True
     close_timeout: float = 2.0
+    max_streams_per_connection: int = 200
     random_walk_interval: float | None = None
     engine_options: EngineOptions | None = None
 
@@ -98,6 +104,7 @@ class SimulatorOptions:
             "max_inbound_per_second": self.max_inbound_per_second,
             "weight_limit": self.weight_limit,
             "ban_seconds": self.ban_seconds,
+            "max_streams_per_connection": self.max_streams_per_connection,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -136,9 +143,14 @@ class EmittedEvent:
     :ivar raw: the bytes of the bare event as sent on ``/ws/<key>`` (the combined stream wraps
         them as ``{"stream":key,"data":raw}``).
     :ivar account_alias: the account's alias.
-    :ivar delivered: False if a fault (``drop_next_events``) suppressed delivery.
+    :ivar dropped: True if a fault (``drop_next_events``) suppressed delivery.
     :ivar duplicated: True if a fault (``duplicate_next_event``) sent it twice.
     :ivar injected: True for frames a fault injected (malformed, unknown event type).
+    :ivar received_by: ids of the connections the frame was really written to, in write
+        order, filled in as the connections' writers send it (so it grows after emission; a
+        duplicated frame lists a connection twice). Empty when no key was active, no
+        connection was subscribed, the connection was half-open or closed before sending, or
+        the frame was dropped.
     """
 
     seq: int
@@ -147,6 +159,16 @@ class EmittedEvent:
     event: Any
     raw: bytes
     account_alias: str = ""
-    delivered: bool = True
+    dropped: bool = False
     duplicated: bool = False
     injected: bool = False
+    received_by: list[int] = field(default_factory=list, compare=False)
+
+    @property
+    def delivered(self) -> bool:
+        """True once at least one connection really received the frame."""
+        return bool(self.received_by)
+
+    def received(self, connection_id: int) -> None:
+        """Record that connection ``connection_id`` was sent the frame (the hub calls it)."""
+        self.received_by.append(connection_id)

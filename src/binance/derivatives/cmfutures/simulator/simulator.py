@@ -18,7 +18,8 @@ import contextlib
 import json
 import os
 import random
-import string
+import re
+import secrets
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,16 +29,20 @@ from aiohttp import web
 from ..clock import Clock, ManualClock
 from ..events import ListenKeyExpired, UnknownEvent, encode_event
 from .auth import API_KEY_PATTERN, Credential, load_public_key
+from .engine import Exchange
 from .faults import FaultRecord, Faults
 from .listen_keys import KEY_ALPHABET, ListenKey, ListenKeyRegistry
 from .rate_limit import OrderCounter, WeightLimiter
 from .sim_options import EmittedEvent, SimAccount, SimulatorOptions
+from .state import AccountState
 from .websocket import ConnectionHub
 
 if TYPE_CHECKING:
     from ..configuration import Configuration
 
 __all__ = ["Simulator"]
+
+_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 class _AccountRecord:
@@ -56,14 +61,23 @@ class Simulator:
         :meth:`advance`). Use :class:`~..clock.SystemClock` for real time.
     :param host: interface to bind; loopback by default.
     :param port: TCP port; 0 picks a free one (see :attr:`port` after start).
-    :param seed: makes API keys, secrets, listen keys and the random walk reproducible.
+    :param seed: makes the simulation reproducible: with a seed, the API keys, secrets and
+        listen keys it draws and the engine's random walk are the same on every run (for
+        tests). Without one (None, the default) keys, secrets and listen keys come from
+        :mod:`secrets`, different on every run, and the engine uses seed 0.
     :param options: behaviour switches, see :class:`SimulatorOptions`.
     :param accounts: accounts to create, each a mapping of :meth:`add_account` keyword
         arguments; the first becomes :attr:`account`. Default: one HMAC account with random
         keys and the engine's default balances.
+    :param control_token: the secret the HTTP control path ``/_sim`` requires
+        (``Authorization: Bearer TOKEN``, see :mod:`.control`); default: a new random one
+        per simulator (:attr:`control_token`).
 
     :raises OSError: from ``__aenter__`` if the address cannot be bound.
     """
+
+    exchange: Exchange
+    """The account engine (pure, no I/O): orders, fills, margin, funding, mark prices."""
 
     def __init__(
         self,
@@ -71,18 +85,30 @@ class Simulator:
         clock: Clock | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: int = 0,
+        seed: int | None = None,
         options: SimulatorOptions | None = None,
         accounts: Iterable[Mapping[str, Any]] | None = None,
+        control_token: str | None = None,
     ) -> None:
+        if control_token is not None and not _TOKEN_PATTERN.fullmatch(control_token):
+            raise ValueError("control_token must be 16-128 characters [A-Za-z0-9_-]")
+        self.control_token: str = (
+            control_token if control_token is not None else secrets.token_urlsafe(32)
+        )
         self.clock: Clock = clock if clock is not None else ManualClock()
         self.host = host
         self.port = port
         self.seed = seed
         self.options = options if options is not None else SimulatorOptions()
-        self._rng = random.Random(f"cmfutures-simulator:{seed}")
+        # credentials and listen keys are secrets: unpredictable unless a seed is asked for
+        self._rng: random.Random = (
+            random.Random(f"cmfutures-simulator:{seed}") if seed is not None
+            else random.SystemRandom()
+        )
         self.listen_keys = ListenKeyRegistry(
-            random.Random(f"cmfutures-listen-keys:{seed}"), self.options.listen_key_lifetime
+            random.Random(f"cmfutures-listen-keys:{seed}") if seed is not None
+            else random.SystemRandom(),
+            self.options.listen_key_lifetime,
         )
         self.limiter = WeightLimiter(
             self.options.weight_limit, 60.0, self.options.ban_seconds
@@ -100,7 +126,12 @@ class Simulator:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-        self.exchange: Any = self._make_exchange(seed)
+        self.exchange = Exchange(
+            self.now_ms,
+            random.Random(f"cmfutures-engine:{seed if seed is not None else 0}"),
+            self.options.engine_options,
+        )
+        self.exchange.on_event = self._on_engine_event
         specs = list(accounts) if accounts is not None else [{}]
         if not specs:
             raise ValueError("accounts= must name at least one account (or be None)")
@@ -113,19 +144,14 @@ class Simulator:
 
     # ------------------------------------------------------------------ engine
 
-    def _make_exchange(self, seed: int) -> Any:
-        try:
-            from .engine import Exchange
-        except ImportError:  # pragma: no cover - only while the engine is being written
-            return None
-        exchange = Exchange(
-            self.now_ms, random.Random(f"cmfutures-engine:{seed}"), self.options.engine_options
-        )
-        exchange.on_event = self._on_engine_event
-        return exchange
-
     def now_ms(self) -> int:
-        """The clock's time in integer milliseconds."""
+        """The clock's time in integer milliseconds, rounded to the *nearest* millisecond.
+
+        Rounded, not truncated: a :class:`ManualClock`'s float sums fall just short of the
+        intended instant (``T0 + 0.1 + 0.1`` reads ``...199.9998`` ms), and truncating would
+        stamp them a millisecond early. On a real clock this is up to 0.5 ms ahead of
+        ``int(time.time() * 1000)``: bound a server time by ``now_ms()`` readings, not by that.
+        """
         return round(self.clock.time() * 1000)
 
     # ------------------------------------------------------------------ accounts
@@ -192,8 +218,6 @@ class Simulator:
     def _register_in_engine(
         self, api_key: str, balances: Mapping[str, Any] | None, hedge_mode: bool
     ) -> str:
-        if self.exchange is None:
-            return "".join(self._rng.choice(string.ascii_letters) for _ in range(4))
         converted = (
             {asset: Decimal(str(amount)) for asset, amount in balances.items()}
             if balances is not None
@@ -272,8 +296,9 @@ class Simulator:
         record = self.listen_keys.delete(api_key, self.clock.time())
         mode = self.options.on_delete
         if mode == "expired_event":
-            raw = self._record_expired(record)
-            self.hub.end_key(record.key, raw, close=self.options.close_after_expired)
+            emitted = self._record_expired(record)
+            self.hub.end_key(record.key, emitted.raw, close=self.options.close_after_expired,
+                             on_sent=emitted.received)
         else:
             self.hub.end_key(record.key, None, close=mode == "close")
 
@@ -292,8 +317,9 @@ class Simulator:
             self._key_expired(record)
 
     def _key_expired(self, record: ListenKey) -> None:
-        raw = self._record_expired(record)
-        self.hub.end_key(record.key, raw, close=self.options.close_after_expired)
+        emitted = self._record_expired(record)
+        self.hub.end_key(record.key, emitted.raw, close=self.options.close_after_expired,
+                         on_sent=emitted.received)
 
     def _expired_raw(self, key: str) -> tuple[ListenKeyExpired, bytes]:
         now_ms = self.now_ms()
@@ -308,15 +334,12 @@ class Simulator:
         )
         return event, json.dumps(body, separators=(",", ":")).encode()
 
-    def _record_expired(self, record: ListenKey) -> bytes:
+    def _record_expired(self, record: ListenKey) -> EmittedEvent:
         event, raw = self._expired_raw(record.key)
-        self._record(record.api_key, record.key, event, raw)
-        return raw
+        return self._record(record.api_key, record.key, event, raw)
 
     def _dead_key_frame(self, key: str) -> bytes:
-        record = self.listen_keys.lookup(key)
-        event, raw = self._expired_raw(key)
-        self._record(record.api_key if record else None, key, event, raw)
+        _, raw = self._expired_raw(key)
         return raw
 
     # ------------------------------------------------------------------ emission
@@ -327,13 +350,17 @@ class Simulator:
         key: str | None,
         event: Any,
         raw: bytes,
-        **flags: bool,
+        *,
+        dropped: bool = False,
+        duplicated: bool = False,
+        injected: bool = False,
     ) -> EmittedEvent:
         self._seq += 1
         alias = ""
         if api_key is not None and api_key in self._accounts:
             alias = self._accounts[api_key].account.alias
-        emitted = EmittedEvent(self._seq, self.clock.time(), key, event, raw, alias, **flags)
+        emitted = EmittedEvent(self._seq, self.clock.time(), key, event, raw, alias,
+                               dropped=dropped, duplicated=duplicated, injected=injected)
         self._emitted.append((api_key, emitted))
         return emitted
 
@@ -347,10 +374,11 @@ class Simulator:
         key = record.key if record else None
         fault = self.faults.take_event_fault()
         emitted = self._record(
-            api_key, key, event, raw, delivered=fault != "drop", duplicated=fault == "duplicate"
+            api_key, key, event, raw, dropped=fault == "drop", duplicated=fault == "duplicate"
         )
         if key is not None and fault != "drop":
-            self.hub.deliver(key, raw, copies=2 if fault == "duplicate" else 1)
+            self.hub.deliver(key, raw, copies=2 if fault == "duplicate" else 1,
+                             on_sent=emitted.received)
         return emitted
 
     def inject_frame(
@@ -379,8 +407,8 @@ class Simulator:
                            "x": {"note": "injected by the simulator"}}
                 raw = json.dumps(payload, separators=(",", ":")).encode()
                 event = UnknownEvent(event_type, now_ms, payload)
-            self._record(api_key, key, event, raw, injected=True)
-            count += self.hub.deliver(key, raw)
+            emitted = self._record(api_key, key, event, raw, injected=True)
+            count += self.hub.deliver(key, raw, on_sent=emitted.received)
         return count
 
     def emitted(self, account: SimAccount | str | None = None) -> list[EmittedEvent]:
@@ -399,17 +427,12 @@ class Simulator:
 
     # ------------------------------------------------------------------ queries
 
-    def state(self, account: SimAccount | str | None = None) -> Any:
-        """The engine's state of the account (balances, positions, open orders).
+    def state(self, account: SimAccount | str | None = None) -> AccountState:
+        """The engine's state of the account (balances, positions, open orders; Decimal).
 
-        :raises RuntimeError: the account engine is not available.
+        :raises KeyError: no such account.
         """
-        return self._require_exchange().state(self.resolve(account).api_key)
-
-    def _require_exchange(self) -> Any:
-        if self.exchange is None:
-            raise RuntimeError("the simulator's account engine (simulator.engine) is not available")
-        return self.exchange
+        return self.exchange.state(self.resolve(account).api_key)
 
     def connections(self, account: SimAccount | str | None = None) -> int:
         """Open connections: all of them (None), or those live on the account's key."""
@@ -446,6 +469,14 @@ class Simulator:
         else:
             auth = BinanceAuth(api_key=acct.api_key, private_key_pem=private_key_pem)
         return Configuration(host=self.rest_url, stream_host=self.stream_url, auth=auth, **kwargs)
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a ``/_sim`` control request needs: the token (and JSON for POSTs)."""
+        return {
+            "Authorization": f"Bearer {self.control_token}",
+            "Content-Type": "application/json",
+        }
 
     @property
     def rest_url(self) -> str:
@@ -497,9 +528,8 @@ class Simulator:
         while True:
             await self.clock.sleep(max(0.0, next_at - self.clock.time()))
             next_at += interval
-            if self.exchange is not None:
-                self.sweep()
-                self.exchange.random_walk()
+            self.sweep()
+            self.exchange.random_walk()
 
     # ------------------------------------------------------------------ lifecycle
 

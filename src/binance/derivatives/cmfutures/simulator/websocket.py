@@ -47,11 +47,16 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 
 
+OnSent = Callable[[int], None]
+"""Called with the connection id once a frame was really written to that connection."""
+
+
 @dataclass
 class _Outgoing:
     deliver_at: float
     text: str
     close_after: int | None = None
+    on_sent: OnSent | None = None
 
 
 class Connection:
@@ -104,12 +109,15 @@ class Connection:
 
     # ------------------------------------------------------------------ outbound
 
-    def enqueue(self, text: str, *, close_after: int | None = None) -> None:
-        """Queue ``text`` for sending after the current ``delay`` fault (if any)."""
+    def enqueue(
+        self, text: str, *, close_after: int | None = None, on_sent: OnSent | None = None
+    ) -> None:
+        """Queue ``text`` for sending after the current ``delay`` fault (if any);
+        ``on_sent(self.id)`` runs once it was really written to the socket."""
         if self.closed:
             return
         deliver_at = self.clock.time() + self.hub.delay
-        self._outbox.put_nowait(_Outgoing(deliver_at, text, close_after))
+        self._outbox.put_nowait(_Outgoing(deliver_at, text, close_after, on_sent))
 
     def frame_for(self, key: str, raw: bytes) -> str:
         """``raw`` as this connection sends it (wrapped if combined)."""
@@ -132,6 +140,8 @@ class Connection:
                 await self.ws.send_str(item.text)
             except (ConnectionError, RuntimeError):
                 return
+            if item.on_sent is not None:
+                item.on_sent(self.id)
             if item.close_after is not None:
                 self.start_close(item.close_after, "after listenKeyExpired")
                 return
@@ -226,6 +236,13 @@ class Connection:
             if len(keys) != len(params):
                 self._error(2, "Invalid request: params must be strings", req_id)
                 return
+            limit = self.options.max_streams_per_connection
+            if len(set(keys) | set(self.subscriptions)) > limit:
+                self._error(
+                    2, f"Invalid request: a connection can subscribe to at most {limit} "
+                    "streams", req_id,
+                )
+                return
             rejected = [k for k in keys if not self.hub.key_is_live(k)]
             if rejected and self.options.unknown_key_on_connect == "reject":
                 self._error(2, "Invalid request: invalid listen key", req_id)
@@ -268,12 +285,12 @@ class Connection:
     # ------------------------------------------------------------------ subscriptions
 
     def subscribe(self, key: str) -> None:
-        """Subscribe to ``key``; a dead key gets ``listenKeyExpired`` right away."""
+        """Subscribe to ``key``; a dead or unknown key gets ``listenKeyExpired`` right away
+        and is not kept (so subscribing to made-up keys costs no memory)."""
         if self.hub.key_is_live(key):
             self.subscriptions[key] = True
             self.hub.subscribed(self, key)
         else:
-            self.subscriptions[key] = False
             raw = self.hub.dead_key_frame(key)
             self.enqueue(
                 self.frame_for(key, raw),
@@ -342,7 +359,7 @@ class ConnectionHub:
     """All open connections, and delivery of frames to those subscribed to a key.
 
     :param key_is_live: whether a listen key is currently active.
-    :param dead_key_frame: build (and record) the ``listenKeyExpired`` frame for a client
+    :param dead_key_frame: build the ``listenKeyExpired`` frame (not recorded) for a client
         connecting/subscribing with a dead key.
     """
 
@@ -395,22 +412,27 @@ class ConnectionHub:
             return sum(1 for c in self.connections if not c.closed)
         return len(self.on_key(key))
 
-    def deliver(self, key: str, raw: bytes, *, copies: int = 1) -> int:
-        """Queue ``raw`` (``copies`` times) on every live subscription to ``key``."""
+    def deliver(
+        self, key: str, raw: bytes, *, copies: int = 1, on_sent: OnSent | None = None
+    ) -> int:
+        """Queue ``raw`` (``copies`` times) on every live subscription to ``key``; ``on_sent``
+        is called per copy really written (with the connection id)."""
         targets = self.on_key(key)
         for conn in targets:
             text = conn.frame_for(key, raw)
             for _ in range(copies):
-                conn.enqueue(text)
+                conn.enqueue(text, on_sent=on_sent)
         return len(targets)
 
-    def end_key(self, key: str, raw: bytes | None, *, close: bool) -> None:
+    def end_key(
+        self, key: str, raw: bytes | None, *, close: bool, on_sent: OnSent | None = None
+    ) -> None:
         """The key expired or was deleted: optionally push ``raw``, then silence or close."""
         for conn in self.on_key(key):
             conn.subscriptions[key] = False
             close_code = CLOSE_NORMAL if close else None
             if raw is not None:
-                conn.enqueue(conn.frame_for(key, raw), close_after=close_code)
+                conn.enqueue(conn.frame_for(key, raw), close_after=close_code, on_sent=on_sent)
             elif close_code is not None:
                 conn.start_close(close_code, "listen key ended")
 

@@ -22,6 +22,7 @@ import aiohttp
 
 from ..clock import Clock, SystemClock
 from ..events import StreamMessage
+from ..exceptions import NetworkException, is_certificate_error
 from .actions import (
     Action,
     Close,
@@ -44,6 +45,7 @@ from .stats import StreamStats
 if TYPE_CHECKING:
     from ..async_api_client import AsyncApiClient
     from ..configuration import Configuration
+    from ..journal.sink import MessageSink
     from .sync import SyncUserDataStream
 
 __all__ = ["UserDataStream"]
@@ -88,6 +90,13 @@ class UserDataStream:
     :param options: a :class:`StreamOptions`; keyword arguments override single fields, e.g.
         ``UserDataStream(cfg, ping_interval=30)``.
     :param rng: random source for the reconnect jitter (seed it for reproducible tests).
+    :param journal: a :class:`~binance.derivatives.cmfutures.Journal` (any
+        :class:`~binance.derivatives.cmfutures.journal.MessageSink`): every message is
+        appended to it as it arrives and handed out only once it is durable; an event the
+        journal already holds (from before a restart) is dropped. If appending fails the
+        error (``JournalWriteError``, ``JournalLockedError``) is raised from iteration and
+        the stream stops delivering.
+    :param account: the account id messages are journaled under (default ``"default"``).
     :raises TypeError: for an unknown option name, or neither configuration nor api_client.
     :raises ~binance.derivatives.cmfutures.exceptions.MissingAuthError: (a ``ValueError``)
         if the configuration has no ``auth``.
@@ -105,6 +114,8 @@ class UserDataStream:
         clock: Clock | None = None,
         options: StreamOptions | None = None,
         rng: random.Random | None = None,
+        journal: MessageSink | None = None,
+        account: str = "default",
         **option_overrides: Any,
     ) -> None:
         if api_client is not None:
@@ -137,6 +148,9 @@ class UserDataStream:
         self._conns: dict[int, _Conn] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._buffer: deque[StreamMessage] = deque()
+        self._sink = journal
+        self._account = account
+        self._sunk: deque[asyncio.Future[int | None]] = deque()  # the buffer's journal appends
         self._readable = asyncio.Event()
         self._space = asyncio.Event()
         self._space.set()
@@ -243,6 +257,8 @@ class UserDataStream:
                 raise StopAsyncIteration
             if self._buffer:
                 message = self._take()
+                if self._sink is not None and not await self._journaled(message):
+                    continue
                 await self._dispatch(message)
                 return message
             if self._failure is not None:
@@ -312,6 +328,22 @@ class UserDataStream:
             self._execute(self._core.resume(self._clock.time()))
         return message
 
+    async def _journaled(self, message: StreamMessage) -> bool:
+        """Wait until ``message`` is durable in the journal; False: a journaled duplicate."""
+        append = self._sunk.popleft()
+        try:
+            offset = await asyncio.shield(append)
+        except asyncio.CancelledError:
+            self._buffer.appendleft(message)
+            self._sunk.appendleft(append)
+            raise
+        except Exception as exc:
+            logger.error("journal append failed: %s", exc)
+            self._failure = exc
+            self._failure_raised = True
+            raise
+        return offset is not None
+
     async def _dispatch(self, message: StreamMessage) -> None:
         for message_type, handler in list(self._handlers):
             if not isinstance(message, message_type):
@@ -329,6 +361,9 @@ class UserDataStream:
         for action in actions:
             if isinstance(action, Deliver):
                 self._buffer.append(action.message)
+                if self._sink is not None:
+                    appended = self._sink.append(self._account, action.message, self._clock.time())
+                    self._sunk.append(asyncio.ensure_future(appended))
                 self._readable.set()
                 if len(self._buffer) >= self.options.max_queue and not self._core.paused:
                     self._space.clear()
@@ -460,6 +495,11 @@ class UserDataStream:
             reason = _mask(
                 f"connect failed: {type(exc).__name__}: {exc}", connect.url, connect.masked_url
             )
+            if is_certificate_error(exc):  # permanent: reconnecting cannot fix it
+                error = NetworkException("tls", f"certificate rejected: {reason}", permanent=True)
+                failure = RestError(status=0, message=str(error.reason), error=error)
+                self._execute(core.connection_failed_permanently(conn.id, failure, clock.time()))
+                return
             self._execute(core.connection_closed(conn.id, clock.time(), reason))
             return
         conn.ws = ws
@@ -480,7 +520,9 @@ class UserDataStream:
                 if kind is text or kind is binary:
                     self._execute(core.frame_received(conn.id, msg.data, clock.time()))
                 elif kind is ping:
-                    self._execute(core.ping_received(conn.id, msg.data, clock.time()))
+                    # answered inline (not one task per ping): a ping flood is throttled by
+                    # our own socket's backpressure instead of piling up tasks
+                    await self._answer_ping(ws, core.ping_received(conn.id, msg.data, clock.time()))
                 elif kind is pong:
                     self._execute(core.pong_received(conn.id, clock.time()))
                 else:
@@ -495,6 +537,16 @@ class UserDataStream:
             )
             await _abort(ws)
         self._execute(core.connection_closed(conn.id, clock.time(), reason))
+
+    async def _answer_ping(
+        self, ws: aiohttp.ClientWebSocketResponse[bool], actions: list[Action]
+    ) -> None:
+        pongs = [a for a in actions if isinstance(a, SendPong)]
+        if len(pongs) < len(actions):
+            self._execute([a for a in actions if not isinstance(a, SendPong)])
+        for pong in pongs:
+            with contextlib.suppress(ConnectionError, RuntimeError, aiohttp.ClientError):
+                await ws.pong(pong.payload)
 
     async def _dispose(self, conn: _Conn, *, abort: bool) -> None:
         task = conn.task

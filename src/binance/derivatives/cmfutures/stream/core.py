@@ -140,8 +140,13 @@ class _Conn:
 
 
 def is_fatal(error: RestError) -> bool:
-    """A REST failure retrying cannot fix: the API key is missing, malformed or rejected."""
-    return error.status == 401 or error.code in _FATAL_CODES
+    """A REST failure retrying cannot fix: the API key is missing, malformed or rejected, or
+    the server's TLS certificate is (``NetworkException.permanent``)."""
+    return (
+        error.status == 401
+        or error.code in _FATAL_CODES
+        or getattr(error.error, "permanent", False) is True
+    )
 
 
 class StreamCore:
@@ -368,6 +373,15 @@ class StreamCore:
         logger.warning(
             "listen key creation failed (%s); retrying in %.1fs", _describe(error), delay
         )
+        return self._flush(now)
+
+    def connection_failed_permanently(
+        self, conn_id: int, error: RestError, now: float
+    ) -> list[Action]:
+        """Connection ``conn_id`` failed in a way no retry can fix (the server's TLS
+        certificate was rejected): stop the stream with ``error`` instead of reconnecting."""
+        if self._phase is Phase.RUNNING and conn_id in self._conns:
+            self._fail(error, f"cannot connect: {_describe(error)}")
         return self._flush(now)
 
     def keepalive_ok(self, now: float) -> list[Action]:
