@@ -25,6 +25,7 @@ RUN = {
     ("The account mirror", 0): "test_account_mirror_example",
     ("The simulator in your own tests", 0): "test_simulator_in_your_own_tests_example",
     ("The journal: what survives what", 0): "test_journal_example",
+    ("Many accounts: StreamPool", 0): "test_pool_example",
 }
 
 
@@ -46,7 +47,9 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test_command in ci.splitlines()
 
 
-@pytest.mark.parametrize("name", ["rest-client", "stream", "mirror", "simulator", "journal"])
+@pytest.mark.parametrize(
+    "name", ["rest-client", "stream", "mirror", "simulator", "journal", "pool"]
+)
 def test_every_linked_reference_exists(name: str) -> None:
     assert f"docs/{name}.md" in README.read_text()
     assert (README.parent / "docs" / f"{name}.md").is_file()
@@ -202,3 +205,39 @@ async def test_journal_example(
     assert booked == [e.message for e in entries]
     await namespace["consumer"].aclose()
     await journal.close()
+
+
+async def test_pool_example(
+    simulator_env: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    sim = simulator_env
+    alice, bob = sim.add_account(), sim.add_account()
+    lines = [
+        f'{{"id": "{name}", "api_key": "{a.api_key}", "secret_key": "{a.secret_key}"}}'
+        for name, a in (("alice", alice), ("bob", bob))
+    ]
+    (tmp_path / "accounts.jsonl").write_text("\n".join(lines) + "\n")
+    os.chmod(tmp_path / "accounts.jsonl", 0o600)
+    monkeypatch.chdir(tmp_path)
+    printed: list[tuple[Any, ...]] = []
+    namespace: dict[str, Any] = {"print": lambda *args: printed.append(args)}
+
+    async def drive(statement: ast.stmt) -> None:
+        if not isinstance(statement, ast.AsyncWith):
+            return
+        for _ in range(2000):  # until the example has printed its first message
+            await sim.advance(0)
+            await asyncio.sleep(0.001)
+            if printed:
+                break
+
+    await run_snippet(python_block("Many accounts: StreamPool"), namespace, alongside=drive)
+    account, message = printed[0]
+    assert account in ("alice", "bob") and type(message).__name__ == "StreamConnected"
+    totals = printed[-1][0]
+    assert totals.accounts == 1  # alice removed, bob left
+    assert namespace["mirror"].closed  # closed with the pool
+    assert namespace["pool"].closed
+    assert sim.listen_key(alice) is None  # removed: its key deleted

@@ -40,12 +40,16 @@ _EXPORTS: dict[str, str] = {
     "StreamOptions": "stream",
     "AccountMirror": "mirror",
     "MirrorOptions": "mirror",
+    "StreamPool": "pool",
+    "PoolOptions": "pool",
+    "AccountFailed": "pool",
     "Journal": "journal",
 }
 
 __all__ = [
     "APIError",
     "AccountApi",
+    "AccountFailed",
     "AccountMirror",
     "ApiAttributeError",
     "ApiClient",
@@ -64,7 +68,9 @@ __all__ = [
     "MarketDataApi",
     "MirrorOptions",
     "OpenApiException",
+    "PoolOptions",
     "StreamOptions",
+    "StreamPool",
     "SystemClock",
     "TradeApi",
     "UserDataStream",
@@ -100,5 +106,6 @@ if TYPE_CHECKING:
     from .mirror import AccountMirror, MirrorOptions
     from .models.api_error import APIError
     from .models.cmfutures_create_listen_key_v1_resp import CmfuturesCreateListenKeyV1Resp
+    from .pool import AccountFailed, PoolOptions, StreamPool
     from .signing import BinanceAuth
     from .stream import StreamOptions, UserDataStream

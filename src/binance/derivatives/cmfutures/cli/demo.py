@@ -52,6 +52,13 @@ def register(subparsers: Any) -> None:
         "--plain", action="store_true", help="print lines even on a terminal (no dashboard)"
     )
     parser.add_argument("--seed", type=int, default=7, help="simulator random seed")
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        metavar="N",
+        help="the pool demo: N simulated accounts in one StreamPool, a mirror each; exits 0 "
+        "only if every mirror equals the simulator's books",
+    )
     parser.set_defaults(func=run)
 
 
@@ -59,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo; 0 if the mirror matched the simulator at the end, 1 otherwise."""
     if args.pace < 0:
         raise ValueError("--pace must be zero or positive")
+    if getattr(args, "accounts", None) is not None:
+        from .pool_demo import run_pool_demo
+
+        return run_pool_demo(args.accounts, args.pace, args.seed, args.duration)
     live = sys.stdout.isatty() and not args.plain
     demo = Demo(pace=args.pace, seed=args.seed, live=live)
     try:

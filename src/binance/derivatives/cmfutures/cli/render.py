@@ -19,14 +19,23 @@ from ..stream.actions import mask_key
 _json = msgspec.json.Encoder(decimal_format="string")
 
 _CONTROL = (ev.StreamConnected, ev.StreamDisconnected, ev.StreamGap, ev.ListenKeyRenewed)
+_EVENTS = (
+    ev.ListenKeyExpired, ev.AccountUpdate, ev.MarginCall, ev.OrderTradeUpdate,
+    ev.AccountConfigUpdate, ev.StrategyUpdate, ev.GridUpdate, ev.UnknownEvent,
+)
 
 
-def to_json_line(message: Any) -> str:
-    """One JSON object, no newline, for any stream message."""
-    if isinstance(message, _CONTROL):
+def to_json_line(message: Any, account: str | None = None) -> str:
+    """One JSON object, no newline, for any stream message; with ``account`` (a pool), an
+    ``"account"`` field first, beside the wire fields."""
+    if isinstance(message, _CONTROL) or not isinstance(message, _EVENTS):
         fields = msgspec.structs.asdict(message)
-        return _json.encode({"e": type(message).__name__, **fields}).decode()
-    return ev.encode_event(_masked(message)).decode()
+        head: dict[str, Any] = {"account": account} if account is not None else {}
+        return _json.encode({**head, "e": type(message).__name__, **fields}).decode()
+    wire = ev.encode_event(_masked(message)).decode()
+    if account is None:
+        return wire
+    return '{"account":' + _json.encode(account).decode() + "," + wire[1:]
 
 
 def _masked(message: Any) -> Any:
@@ -103,6 +112,8 @@ def summary(message: Any) -> str:
         )
     if isinstance(message, ev.ListenKeyRenewed):
         return f"new listen key {message.new_key_tail} ({message.reason})"
+    if type(message).__name__ == "AccountFailed":
+        return f"ACCOUNT STOPPED: {message.reason}"
     return repr(message)
 
 

@@ -121,6 +121,19 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reproducible run: keys, listen keys and prices from this seed (default: keys "
         "drawn at random, prices from seed 0)",
     )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="create N accounts with random HMAC keys (in addition to any --account)",
+    )
+    parser.add_argument(
+        "--accounts-out",
+        metavar="FILE",
+        help="write every HMAC account to FILE as JSON Lines {id, api_key, secret_key} "
+        "(id = the simulator alias; mode 600), the format of 'cmfutures stream --accounts-file'",
+    )
     clock = parser.add_mutually_exclusive_group()
     clock.add_argument(
         "--real-time", dest="manual_clock", action="store_false", help="real time (default)"
@@ -172,6 +185,11 @@ def _build(args: argparse.Namespace) -> Any:
     accounts.extend(parse_account(spec) for spec in args.account)
     if any(a.get("secret_key") for a in map(parse_account, args.account)):
         print(ARGV_SECRET_WARNING, file=sys.stderr, flush=True)
+    count = getattr(args, "accounts", None)
+    if count is not None:
+        if not 1 <= count <= 100_000:
+            raise SimulateError(f"--accounts takes a number from 1 to 100000, got {count}")
+        accounts += [{} for _ in range(count)]
     clock = ManualClock() if args.manual_clock else SystemClock()
     try:
         return Simulator(
@@ -182,14 +200,34 @@ def _build(args: argparse.Namespace) -> Any:
         raise SimulateError(f"--account: {exc}") from None
 
 
-async def _serve(sim: Any, stop: asyncio.Event) -> None:
+def write_accounts(sim: Any, path: str) -> int:
+    """Write the simulator's HMAC accounts to ``path`` as an accounts file; return how many."""
+    from ..pool.accounts_file import AccountSpec, write_accounts_file
+
+    specs = [
+        AccountSpec(a.alias, a.api_key, a.secret_key)
+        for a in sim.accounts
+        if a.secret_key is not None
+    ]
+    write_accounts_file(path, specs)
+    return len(specs)
+
+
+async def _serve(sim: Any, stop: asyncio.Event, accounts_out: str | None = None) -> None:
     async with sim:
+        written = write_accounts(sim, accounts_out) if accounts_out else 0
         print(f"rest: {sim.rest_url}", flush=True)
         print(f"ws: {sim.stream_url}", flush=True)
         print(f"token: {sim.control_token}", flush=True)
         print(f"control: {sim.rest_url}/_sim (Authorization: Bearer TOKEN)", flush=True)
-        for account in sim.accounts:
-            print(f"account: {account.alias} ({account.key_type})", flush=True)
+        accounts = list(sim.accounts)
+        if len(accounts) <= 20:
+            for account in accounts:
+                print(f"account: {account.alias} ({account.key_type})", flush=True)
+        else:
+            print(f"accounts: {len(accounts)}", flush=True)
+        if accounts_out:
+            print(f"accounts-out: {accounts_out} ({written} accounts)", flush=True)
         await stop.wait()
 
 
@@ -206,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        await _serve(sim, stop)
+        await _serve(sim, stop, getattr(args, "accounts_out", None))
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
     add_connection_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON lines")
     parser.add_argument(
+        "--accounts-file",
+        metavar="FILE",
+        help="stream every account of FILE (JSON Lines: id, api_key, secret_key or "
+        "private_key_path) through one StreamPool; each line carries the account id",
+    )
+    parser.add_argument(
         "--duration", type=float, metavar="SECONDS", help="stop after this many seconds"
     )
     parser.add_argument(
@@ -46,6 +52,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Stream until interrupted or ``--duration`` passes; 0 on a clean stop."""
+    if getattr(args, "accounts_file", None):
+        from .pool_stream import run_pool
+
+        return run_pool(args)
     config = configuration_from_args(args)
     journal = _open_journal(args.journal) if args.journal else None
     with contextlib.suppress(KeyboardInterrupt):

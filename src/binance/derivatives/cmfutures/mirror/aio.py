@@ -661,5 +661,7 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 def _is_fatal(exc: BaseException) -> bool:
-    """Credentials or permissions refused: retrying cannot help."""
-    return getattr(exc, "status", None) in (401, 403)
+    """Credentials or permissions refused: retrying cannot help (the stream's rule)."""
+    from ..stream.fatal import is_fatal_exception
+
+    return is_fatal_exception(exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,19 @@ class RestApi:
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        self._handshakes: dict[str, deque[float]] = {}
+
+    def _handshake_allowed(self, request: web.Request) -> bool:
+        """Count a WebSocket handshake against its IP's rolling connection budget."""
+        opts = self.sim.options
+        now = self.sim.clock.time()
+        recent = self._handshakes.setdefault(request.remote or "?", deque())
+        while recent and recent[0] <= now - opts.connection_window:
+            recent.popleft()
+        if len(recent) >= opts.connections_per_window:
+            return False
+        recent.append(now)
+        return True
 
     # ------------------------------------------------------------------ middleware
 
@@ -118,6 +132,7 @@ class RestApi:
             query = dict(request.rel_url.query)
             decision = sim.limiter.charge(request_weight(request.method, path, query), now)
             if not decision.allowed:
+                sim.hub.violation(f"HTTP {decision.status}: IP weight limit ({path})")
                 headers = {"Retry-After": str(decision.retry_after)}
                 response = json_response(
                     {"code": decision.code, "msg": decision.msg}, decision.status, headers
@@ -370,6 +385,16 @@ class RestApi:
     ) -> web.StreamResponse:
         sim = self.sim
         sim.sweep()
+        if not self._handshake_allowed(request):
+            sim.hub.violation(
+                f"more than {sim.options.connections_per_window} connections in "
+                f"{sim.options.connection_window:.0f}s from {request.remote}"
+            )
+            return json_response(
+                {"code": -1003, "msg": "Too many connection attempts from this IP."},
+                429,
+                {"Retry-After": str(int(sim.options.connection_window))},
+            )
         if sim.options.unknown_key_on_connect == "reject" and not all(
             sim.hub.key_is_live(k) for k in keys
         ):

@@ -62,6 +62,8 @@ class ListenKeyRegistry:
         self.lifetime = lifetime
         self._keys: dict[str, ListenKey] = {}
         self._active: dict[str, str] = {}
+        # No active key expires before this (a lower bound): expire_due is O(1) until then.
+        self._no_expiry_before = float("inf")
 
     def _new_key(self) -> str:
         while True:
@@ -89,6 +91,7 @@ class ListenKeyRegistry:
             record.expires_at = now + self.lifetime
             return record, False
         record = ListenKey(self._new_key(), api_key, now, now + self.lifetime)
+        self._no_expiry_before = min(self._no_expiry_before, record.expires_at)
         self._keys[record.key] = record
         self._active[api_key] = record.key
         return record, True
@@ -128,6 +131,8 @@ class ListenKeyRegistry:
 
     def expire_due(self, now: float) -> list[ListenKey]:
         """Mark every active key whose expiry is ``<= now`` as expired; return those."""
+        if now < self._no_expiry_before:
+            return []
         due = [
             self._keys[key]
             for key in self._active.values()
@@ -135,6 +140,9 @@ class ListenKeyRegistry:
         ]
         for record in due:
             self._end(record, "expired", record.expires_at)
+        self._no_expiry_before = min(
+            (self._keys[key].expires_at for key in self._active.values()), default=float("inf")
+        )
         return due
 
     def next_expiry(self) -> float | None:

@@ -39,6 +39,8 @@ class SimulatorOptions:
     :ivar max_connection_age: close a connection at this age (86400 = 24 h).
     :ivar max_inbound_per_second: more inbound frames (text, ping, pong) than this within one
         second of simulated time closes the connection (10).
+    :ivar connections_per_window: WebSocket handshakes allowed per IP in any rolling
+        ``connection_window`` seconds (300 per 5 minutes); more get HTTP 429.
     :ivar count_control_frames: ping and pong frames count towards that limit (True, as the
         spot docs say; INFERRED for futures). False counts only text/binary messages.
     :ivar expired_event_time: ``listenKeyExpired.E`` as ``"string"`` (observed futures
@@ -83,6 +85,8 @@ class SimulatorOptions:
     pong_timeout: float = 600.0
     max_connection_age: float = 86400.0
     max_inbound_per_second: int = 10
+    connections_per_window: int = 300
+    connection_window: float = 300.0
     count_control_frames: bool = True
     expired_event_time: Literal["string", "number"] = "string"
     expired_include_listen_key: bool = True

@@ -201,6 +201,8 @@ class Connection:
                 WSMsgType.PONG,
             )
             if counted and self._over_rate(now):
+                self.hub.violation(f"connection {self.id}: more than "
+                                   f"{self.options.max_inbound_per_second} messages/s")
                 self.start_close(CLOSE_POLICY, "too many messages")
                 return
             if msg.type is WSMsgType.PING:
@@ -238,6 +240,7 @@ class Connection:
                 return
             limit = self.options.max_streams_per_connection
             if len(set(keys) | set(self.subscriptions)) > limit:
+                self.hub.violation(f"connection {self.id}: more than {limit} streams")
                 self._error(
                     2, f"Invalid request: a connection can subscribe to at most {limit} "
                     "streams", req_id,
@@ -376,8 +379,16 @@ class ConnectionHub:
         self.key_is_live = key_is_live
         self.dead_key_frame = dead_key_frame
         self.connections: list[Connection] = []
+        # key -> connections that ever subscribed it live (filtered on use): O(1) fan-out
+        self._by_key: dict[str, set[Connection]] = {}
         self.delay = 0.0
+        self.violations: list[tuple[float, str]] = []
         self._background: set[asyncio.Task[Any]] = set()
+
+    def violation(self, what: str) -> None:
+        """Record a client exceeding a limit (tests assert there are none)."""
+        log.warning("limit exceeded: %s", what)
+        self.violations.append((self.clock.time(), what))
 
     def keep(self, task: asyncio.Task[Any]) -> None:
         """Hold a reference to a background task until it finishes."""
@@ -390,21 +401,30 @@ class ConnectionHub:
     def remove(self, conn: Connection) -> None:
         with contextlib.suppress(ValueError):
             self.connections.remove(conn)
+        for key in conn.subscriptions:
+            holders = self._by_key.get(key)
+            if holders is not None:
+                holders.discard(conn)
+                if not holders:
+                    del self._by_key[key]
 
     def subscribed(self, conn: Connection, key: str) -> None:
-        """Hook: ``conn`` subscribed to live ``key`` (used for fan-out=False)."""
+        """Hook: ``conn`` subscribed to live ``key`` (indexed; fan-out=False applied)."""
+        self._by_key.setdefault(key, set()).add(conn)
         if not self.options.fan_out:
             for other in self.on_key(key):
                 if other is not conn:
                     other.subscriptions[key] = False
 
     def on_key(self, key: str) -> list[Connection]:
-        """Open connections with a live subscription to ``key``."""
-        return [
-            c
-            for c in self.connections
-            if not c.closed and c.subscriptions.get(key) is True
-        ]
+        """Open connections with a live subscription to ``key`` (oldest first)."""
+        holders = self._by_key.get(key)
+        if not holders:
+            return []
+        return sorted(
+            (c for c in holders if not c.closed and c.subscriptions.get(key) is True),
+            key=lambda c: c.id,
+        )
 
     def count(self, key: str | None = None) -> int:
         """Open connections (on ``key``, or in total)."""

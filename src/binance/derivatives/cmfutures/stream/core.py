@@ -74,6 +74,7 @@ from .actions import (
 )
 from .backoff import Backoff
 from .dedup import RecentIdentities
+from .fatal import is_fatal as _is_fatal
 from .options import StreamOptions
 from .stats import KeepaliveStats, StatsRecorder, StreamStats
 
@@ -82,8 +83,6 @@ __all__ = ["INVALID_LISTEN_KEY", "Phase", "StreamCore", "StreamFailed"]
 logger = logging.getLogger("binance.derivatives.cmfutures.stream")
 
 INVALID_LISTEN_KEY = -1125
-# Rejected API key / permissions / IP: retrying cannot help.
-_FATAL_CODES = frozenset({-2014, -2015, -1002})
 
 # Consecutive failed handshakes after which the key is verified with an early keepalive.
 _VERIFY_KEY_AFTER = 3
@@ -140,13 +139,10 @@ class _Conn:
 
 
 def is_fatal(error: RestError) -> bool:
-    """A REST failure retrying cannot fix: the API key is missing, malformed or rejected, or
-    the server's TLS certificate is (``NetworkException.permanent``)."""
-    return (
-        error.status == 401
-        or error.code in _FATAL_CODES
-        or getattr(error.error, "permanent", False) is True
-    )
+    """A REST failure retrying cannot fix: the shared rule of :mod:`.fatal` (the API key is
+    missing, malformed or rejected), or the server's TLS certificate is rejected
+    (``NetworkException.permanent``)."""
+    return _is_fatal(error.status, error.code) or getattr(error.error, "permanent", False) is True
 
 
 class StreamCore:

@@ -1,0 +1,493 @@
+"""StreamPool benchmark: many accounts in one process, side by side with N UserDataStreams.
+
+Run: ``python benchmarks/bench_pool.py`` (``--quick`` for a smoke run, ``--accounts N``).
+Prints tables:
+
+1. **Against ``cmfutures simulate`` in another process** (real time, loopback), for one
+   ``StreamPool`` and for N separate ``UserDataStream``\\ s: RSS per idle account, idle CPU
+   (% of a core), cold start (add -> every account live), a full reconnect storm (the
+   simulator drops every connection -> every account live again), the worst event-loop stall
+   throughout, connections opened and limit violations the simulator recorded. The simulator
+   runs with its connection and weight limits lifted so the N streams are not refused: the
+   violations column shows what Binance would have refused.
+2. **10,000 accounts in one process**: the sans-I/O core driven on simulated time by an
+   instant transport: memory per account (tracemalloc), CPU time, and the simulated time
+   cold start takes under the limits (weight budget, connection rate).
+3. **Throughput with a fast feeder**: pre-encoded combined-stream frames for 1,000 accounts
+   fed to ``PoolCore.frame_received`` and the pool's delivery point, with the per-event
+   cost of each stage (framing, decode, route, dedup, dispatch) measured apart.
+4. **The simulator's fan-out**: events emitted by an in-process simulator to 1,000 accounts
+   connected through a pool (keys_per_connection=50), until all are delivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import urllib.request
+from decimal import Decimal
+from typing import Any
+
+from binance.derivatives.cmfutures import BinanceAuth, Configuration
+from binance.derivatives.cmfutures.events import (
+    OrderTradeUpdate,
+    OrderUpdate,
+    StreamConnected,
+    decode_event,
+    encode_event,
+    event_identity,
+)
+from binance.derivatives.cmfutures.pool.accounts_file import read_accounts_file
+from binance.derivatives.cmfutures.pool.actions import Deliver, RestCall
+from binance.derivatives.cmfutures.pool.core import PoolCore, _decode_envelope
+from binance.derivatives.cmfutures.pool.options import PoolOptions
+from binance.derivatives.cmfutures.stream.actions import Connect, SendPing
+from binance.derivatives.cmfutures.stream.connection import Send
+from binance.derivatives.cmfutures.stream.dedup import RecentIdentities
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+def order(n: int, at_ms: int, alias: str) -> OrderTradeUpdate:
+    return OrderTradeUpdate(
+        event_time=at_ms, transaction_time=at_ms,
+        order=OrderUpdate(
+            symbol="BTCUSD_PERP", client_order_id=f"b{n}", side="BUY", order_type="LIMIT",
+            time_in_force="GTC", original_quantity=Decimal(1), original_price=Decimal("64000.1"),
+            average_price=Decimal(0), stop_price=Decimal(0), execution_type="NEW",
+            order_status="NEW", order_id=n, last_filled_quantity=Decimal(0),
+            cumulative_filled_quantity=Decimal(0), last_filled_price=Decimal(0),
+            trade_time=at_ms, trade_id=0,
+        ),
+        account_alias=alias,
+    )
+
+
+class StallMonitor:
+    """The worst lateness of a 10 ms sleep: how long the event loop was blocked."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.worst = max(self.worst, time.perf_counter() - start - 0.01)
+
+    def __enter__(self) -> StallMonitor:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def wait_until(predicate: Any, timeout: float) -> float:
+    start = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError("benchmark step did not finish")
+        await asyncio.sleep(0.02)
+    return time.perf_counter() - start
+
+
+TOKEN = {"value": ""}
+
+
+def start_simulator(n: int, path: str) -> tuple[subprocess.Popen[str], str, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main", "simulate", "--port",
+         "0", "--accounts", str(n), "--accounts-out", path,
+         "--set", "connections_per_window=10000000", "--set", "weight_limit=10000000",
+         "--set", "max_inbound_per_second=1000000"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    assert proc.stdout is not None
+    rest = proc.stdout.readline().strip().removeprefix("rest: ")
+    ws = proc.stdout.readline().strip().removeprefix("ws: ")
+    TOKEN["value"] = proc.stdout.readline().strip().removeprefix("token: ")
+    return proc, rest, ws
+
+
+def control(rest: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    data = json.dumps(body or {}).encode()
+    request = urllib.request.Request(f"{rest}/_sim/{path}", data=data, method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {TOKEN['value']}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+# ---------------------------------------------------------------------- 1. real processes
+
+
+async def run_pool(specs: list[Any], rest: str, ws: str) -> dict[str, Any]:
+    from binance.derivatives.cmfutures import StreamPool
+
+    gc.collect()
+    base = rss()
+    config = Configuration(host=rest, stream_host=ws)
+    result: dict[str, Any] = {}
+    async with StreamPool(config) as pool:
+        consumer = asyncio.create_task(_drain(pool))
+        with StallMonitor() as stall:
+            start = time.perf_counter()
+            for spec in specs:
+                pool.add(spec.id, BinanceAuth(api_key=spec.api_key, secret_key=spec.secret_key))
+            result["add"] = time.perf_counter() - start
+            result["cold"] = await wait_until(lambda: live(pool) == len(specs), 600)
+            await asyncio.sleep(1.0)
+            gc.collect()
+            result["rss"] = (rss() - base) / len(specs)
+            cpu0 = time.process_time()
+            await asyncio.sleep(5.0)
+            result["cpu"] = (time.process_time() - cpu0) / 5.0 * 100
+            control(rest, "faults/drop_connections")
+            await asyncio.sleep(0.2)
+            result["storm"] = await wait_until(lambda: live(pool) == len(specs), 600) + 0.2
+            result["conns"] = pool.stats.totals.connections_opened
+        result["stall"] = stall.worst
+        consumer.cancel()
+    return result
+
+
+def live(pool: Any) -> int:
+    """Accounts live now (the totals only: building every account's StreamStats each poll
+    would itself stall the loop)."""
+    return int(pool.core.totals(pool.clock.time()).live_accounts)
+
+
+async def _drain(source: Any) -> None:
+    async for _ in source:
+        pass
+
+
+async def run_streams(specs: list[Any], rest: str, ws: str) -> dict[str, Any]:
+    from binance.derivatives.cmfutures import UserDataStream
+
+    gc.collect()
+    base = rss()
+    result: dict[str, Any] = {}
+    streams = [
+        UserDataStream(Configuration(host=rest, stream_host=ws, auth=BinanceAuth(
+            api_key=s.api_key, secret_key=s.secret_key)))
+        for s in specs
+    ]
+    consumers: list[asyncio.Task[None]] = []
+    with StallMonitor() as stall:
+        start = time.perf_counter()
+        for stream in streams:
+            await stream.start()
+            consumers.append(asyncio.create_task(_drain(stream)))
+        result["add"] = time.perf_counter() - start
+        result["cold"] = await wait_until(lambda: all(s.stats.connected for s in streams), 600)
+        await asyncio.sleep(1.0)
+        gc.collect()
+        result["rss"] = (rss() - base) / len(specs)
+        cpu0 = time.process_time()
+        await asyncio.sleep(5.0)
+        result["cpu"] = (time.process_time() - cpu0) / 5.0 * 100
+        control(rest, "faults/drop_connections")
+        await asyncio.sleep(0.2)
+        result["storm"] = await wait_until(
+            lambda: all(s.stats.connected for s in streams), 600) + 0.2
+        result["conns"] = sum(s.stats.connects for s in streams)
+    result["stall"] = stall.worst
+    await asyncio.gather(*(s.close() for s in streams), return_exceptions=True)
+    for task in consumers:
+        task.cancel()
+    return result
+
+
+def part1(n: int) -> None:
+    print(f"\n1. {n} accounts against `cmfutures simulate` in another process (real time)")
+    print(f"{'':24}{'StreamPool':>16}{f'{n} UserDataStreams':>24}")
+    rows: dict[str, tuple[Any, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, runner in (("pool", run_pool), ("streams", run_streams)):
+            path = os.path.join(tmp, f"{label}.jsonl")
+            proc, rest, ws = start_simulator(n, path)
+            try:
+                specs = read_accounts_file(path)
+                result = asyncio.run(runner(specs, rest, ws))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            for key, value in result.items():
+                rows.setdefault(key, ("", ""))
+                pair = list(rows[key])
+                pair[0 if label == "pool" else 1] = value
+                rows[key] = (pair[0], pair[1])
+    fmt = {
+        "rss": ("RSS per idle account", lambda v: f"{v / 1024:.1f} KiB"),
+        "cpu": ("idle CPU", lambda v: f"{v:.2f} % core"),
+        "add": ("add()/start() calls", lambda v: f"{v * 1000:.0f} ms"),
+        "cold": ("cold start, all live", lambda v: f"{v:.2f} s"),
+        "storm": ("reconnect storm", lambda v: f"{v:.2f} s"),
+        "stall": ("worst loop stall", lambda v: f"{v * 1000:.0f} ms"),
+        "conns": ("connections opened", lambda v: f"{v}"),
+    }
+    for key, (label, show) in fmt.items():
+        a, b = rows.get(key, ("", ""))
+        print(f"{label:24}{show(a) if a != '' else '-':>16}{show(b) if b != '' else '-':>24}")
+    print("(pool limits: <=300 connections/5 min, <=5/s, 1,200 weight/min; the N streams "
+          "open N connections at once, 3x Binance's 5-minute budget at 1,000)")
+
+
+# ---------------------------------------------------------------------- 2. 10k, sans-I/O
+
+
+def part2(n: int) -> None:
+    print(f"\n2. {n} accounts in one process: the core on simulated time, instant transport")
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    core = PoolCore("wss://dstream.binance.com", PoolOptions(), rng=random.Random(1))
+    now = 1_800_000_000.0
+    pending: list[Any] = []
+    cpu0 = time.process_time()
+    for i in range(n):
+        pending += core.add(f"acct-{i}", now)
+    pending += core.tick(now)
+    keys = 0
+    live_at = None
+    step = 0.05
+    live: set[str] = set()
+    while True:
+        actions, pending = pending, []
+        for action in actions:
+            if isinstance(action, Deliver) and isinstance(action.message, StreamConnected):
+                live.add(action.account)
+            elif isinstance(action, RestCall) and action.kind == "create":
+                keys += 1
+                pending += core.rest_ok(action.account, "create", now,
+                                        listen_key=f"{keys:064d}")
+            elif isinstance(action, RestCall):
+                pending += core.rest_ok(action.account, action.kind, now)
+            elif isinstance(action, Connect):
+                pending += core.connection_opened(action.conn_id, now)
+            elif isinstance(action, Send):
+                request = json.loads(action.text)
+                if request["method"] == "SUBSCRIBE":
+                    reply = json.dumps({"result": None, "id": request["id"]})
+                    pending += core.frame_received(action.conn_id, reply, now)
+            elif isinstance(action, SendPing):  # the instant server answers every ping
+                pending += core.pong_received(action.conn_id, now)
+        if pending:
+            continue
+        if len(live) == n:
+            live_at = now
+            break
+        deadline = core.deadline_hint
+        now = max(now + step, deadline if deadline is not None else now + step)
+        pending += core.tick(now)
+    cpu = time.process_time() - cpu0
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    memory = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    start = 1_800_000_000.0
+    totals = core.totals(now)
+    print(f"  memory per account (core, tracemalloc)   {memory / n / 1024:8.1f} KiB")
+    print(f"  CPU for the whole cold start             {cpu:8.2f} s")
+    print(f"  cold start in simulated time             {live_at - start:8.1f} s "
+          f"({totals.connections} connections, {n} keys at 1,200 weight/min)")
+    cpu0 = time.process_time()
+    idle_until = now + 600
+    while now < idle_until:
+        deadline = core.deadline_hint or idle_until
+        now = min(max(deadline, now + 0.001), idle_until)
+        for action in core.tick(now):
+            if isinstance(action, RestCall):
+                core.rest_ok(action.account, action.kind, now)
+            elif isinstance(action, SendPing):
+                core.pong_received(action.conn_id, now)
+    cpu = time.process_time() - cpu0
+    print(f"  CPU per simulated idle minute            {cpu / 10 * 1000:8.1f} ms "
+          "(keepalives, pings)")
+
+
+# ---------------------------------------------------------------------- 3. throughput
+
+
+def part3(n_accounts: int, n_events: int) -> None:
+    print(f"\n3. throughput, fast feeder: {n_events} events across {n_accounts} accounts")
+    core = PoolCore("ws://x", PoolOptions(keys_per_connection=50), rng=random.Random(1))
+    now = 1_800_000_000.0
+    key_of: dict[str, str] = {}
+    pending: list[Any] = []
+    for i in range(n_accounts):
+        pending += core.add(f"a{i}", now)
+    pending += core.tick(now)
+    n = 0
+    while pending:
+        actions, pending = pending, []
+        for action in actions:
+            if isinstance(action, RestCall) and action.kind == "create":
+                n += 1
+                key_of[action.account] = f"{n:064d}"
+                pending += core.rest_ok(action.account, "create", now,
+                                        listen_key=key_of[action.account])
+            elif isinstance(action, Connect):
+                pending += core.connection_opened(action.conn_id, now)
+            elif isinstance(action, Send):
+                request = json.loads(action.text)
+                reply = json.dumps({"result": None, "id": request["id"]})
+                pending += core.frame_received(action.conn_id, reply, now)
+        if not pending and core.totals(now).live_accounts < n_accounts:
+            now += 1.0
+            pending += core.tick(now)
+    conn_of = {}
+    for account in key_of:
+        conn_of[account] = core.live_connections(account)[0]
+    accounts = list(key_of)
+    frames = []
+    for i in range(n_events):
+        account = accounts[i % len(accounts)]
+        raw = encode_event(order(i + 1, int(now * 1000), account))
+        key = key_of[account]
+        frames.append((conn_of[account], b'{"stream":"' + key.encode() + b'","data":' + raw + b"}"))
+    delivered = 0
+
+    def feed() -> float:
+        nonlocal delivered
+        start = time.perf_counter()
+        for conn_id, frame in frames:
+            for action in core.frame_received(conn_id, frame, now):
+                if isinstance(action, Deliver):
+                    delivered += 1
+        return time.perf_counter() - start
+
+    total = feed()
+    rate = n_events / total
+    print(f"  end to end (frame_received + Deliver)    {rate:10,.0f} events/s "
+          f"({total / n_events * 1e6:.2f} us/event, delivered {delivered})")
+    # the stages apart
+    envs = [_decode_envelope(f) for _, f in frames[:20000]]
+    datas = [bytes(e.data) for e in envs]
+    events = [decode_event(d) for d in datas]
+    by_key = {key_of[a]: a for a in accounts}
+    stages = {
+        "framing (envelope)": lambda: [_decode_envelope(f) for _, f in frames[:20000]],
+        "decode (event)": lambda: [decode_event(d) for d in datas],
+        "route (key -> account)": lambda: [by_key[e.stream] for e in envs],  # type: ignore[index]
+        "dedup (identity + seen)": lambda: _dedup(events),
+        "dispatch (StreamPool._deliver)": lambda: _dispatch(events),
+    }
+    gc.collect()
+    gc.disable()  # each stage alone, without the collector's pauses (end to end has them)
+    try:
+        for label, fn in stages.items():
+            best = float("inf")
+            for _ in range(3):  # best of three: the machine is shared
+                start = time.perf_counter()
+                fn()
+                best = min(best, time.perf_counter() - start)
+            cost = best / len(envs) * 1e6
+            print(f"  {label:40} {cost:8.2f} us/event")
+    finally:
+        gc.enable()
+
+
+def _dedup(events: list[Any]) -> None:
+    seen = RecentIdentities(1000)
+    for e in events:
+        seen.seen(event_identity(e))
+
+
+def _dispatch(events: list[Any]) -> None:
+    """The driver's delivery point (``StreamPool._deliver``: queue, wake the consumer)."""
+    from binance.derivatives.cmfutures import StreamPool
+
+    pool = StreamPool(Configuration(host="http://127.0.0.1:9", stream_host="ws://127.0.0.1:9"))
+    deliver = pool._deliver
+    for e in events:
+        deliver("a", e)
+
+
+# ---------------------------------------------------------------------- 4. simulator fan-out
+
+
+async def part4_async(n_accounts: int, n_events: int) -> None:
+    from binance.derivatives.cmfutures import StreamPool
+    from binance.derivatives.cmfutures.clock import SystemClock
+    from binance.derivatives.cmfutures.simulator import Simulator
+
+    specs = [{} for _ in range(n_accounts)]
+    async with Simulator(clock=SystemClock(), accounts=specs) as sim:
+        delivered = 0
+
+        async with StreamPool(sim.configuration(),
+                              options=PoolOptions(keys_per_connection=50)) as pool:
+            for account in sim.accounts:
+                pool.add(account.alias, BinanceAuth(api_key=account.api_key,
+                                                    secret_key=account.secret_key))
+            await wait_until(lambda: live(pool) == n_accounts, 300)
+
+            async def consume() -> None:
+                nonlocal delivered
+                async for _, message in pool:
+                    if isinstance(message, OrderTradeUpdate):
+                        delivered += 1
+
+            task = asyncio.create_task(consume())
+            accounts = list(sim.accounts)
+            now_ms = sim.now_ms()
+            prepared = []
+            for i in range(n_events):
+                acct = accounts[i % len(accounts)]
+                event = order(i + 1, now_ms, acct.alias)
+                prepared.append((acct.api_key, event, encode_event(event)))
+            start = time.perf_counter()
+            for i, (api_key, event, raw) in enumerate(prepared):
+                sim.emit(api_key, event, raw)
+                if i % 500 == 499:
+                    await asyncio.sleep(0)
+            emitted = time.perf_counter() - start
+            await wait_until(lambda: delivered >= n_events, 300)
+            total = time.perf_counter() - start
+            task.cancel()
+    print(f"\n4. simulator fan-out to {n_accounts} connected accounts (one process, one core)")
+    print(f"  emit only                                {n_events / emitted:10,.0f} events/s")
+    print(f"  emitted, sent, received and delivered    {n_events / total:10,.0f} events/s")
+
+
+def main() -> None:
+    import logging
+
+    logging.getLogger("binance.derivatives.cmfutures").setLevel(logging.ERROR)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    parser.add_argument("--accounts", type=int, default=None, help="accounts for part 1 (1000)")
+    parser.add_argument("--parts", default="1234", help="which parts to run, e.g. 23")
+    args = parser.parse_args()
+    n = args.accounts or (100 if args.quick else 1000)
+    if "1" in args.parts:
+        part1(n)
+    if "2" in args.parts:
+        part2(1000 if args.quick else 10_000)
+    if "3" in args.parts:
+        part3(100 if args.quick else 1000, 20_000 if args.quick else 200_000)
+    if "4" in args.parts:
+        asyncio.run(part4_async(100 if args.quick else 1000, 5_000 if args.quick else 50_000))
+
+
+if __name__ == "__main__":
+    main()
