@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from binance.derivatives.cmfutures import events as ev
-from binance.derivatives.cmfutures.accounts import InvalidAccountIdError
+from binance.derivatives.cmfutures.accounts import InvalidAccountId
 from binance.derivatives.cmfutures.cli.render import to_json_line
 from binance.derivatives.cmfutures.distributed.codec import (
     MessageDecodeError,
@@ -77,7 +77,7 @@ def test_message_id_is_stable_and_distinguishes_events() -> None:
 
 @pytest.mark.parametrize("bad", ["", "a.b", "a b", "a*", "x" * 65, "é"])
 def test_message_id_rejects_ids_that_are_not_subject_tokens(bad: str) -> None:
-    with pytest.raises(InvalidAccountIdError, match="A-Z, a-z, 0-9"):
+    with pytest.raises(InvalidAccountId, match="A-Z a-z 0-9"):
         message_id(bad, ev.StreamGap(since=1.0, until=2.0, reason="x"))
 
 

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             "cmfutures consume needs nats-py: pip install 'binance-cmfutures[distributed]'"
         ) from None
-    from ..accounts import InvalidAccountIdError
+    from ..accounts import InvalidAccountId
 
     try:
         consumer = JetStreamConsumer(
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             account=args.account,
             options=JetStreamOptions(stream=args.stream),
         )
-    except InvalidAccountIdError as exc:
+    except InvalidAccountId as exc:
         raise CliError(str(exc)) from None
     asyncio.run(_consume(consumer, args.nats, args.json, args.duration))
     return 0

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             "cmfutures serve needs nats-py: pip install 'binance-cmfutures[distributed]'"
         ) from None
-    from ..accounts import InvalidAccountIdError
+    from ..accounts import InvalidAccountId
     from .pool_stream import hosts_from_args, load_accounts
 
     specs = load_accounts(args.accounts_file)
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             jetstream=JetStreamOptions(stream=args.stream),
             journal=journal,
         )
-    except (InvalidAccountIdError, ValueError) as exc:
+    except (InvalidAccountId, ValueError) as exc:
         raise CliError(str(exc)) from None
     asyncio.run(_serve(worker, args.nats))
     return 0

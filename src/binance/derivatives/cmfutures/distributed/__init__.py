@@ -20,7 +20,16 @@ _EXPORTS: dict[str, str] = {
     "message_id": "codec",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "JetStreamConsumer",
+    "JetStreamOptions",
+    "JetStreamPublisher",
+    "Worker",
+    "WorkerOptions",
+    "decode_message",
+    "encode_message",
+    "message_id",
+]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
 

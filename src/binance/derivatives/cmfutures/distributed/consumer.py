@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from .. import events as ev
-from ..accounts import validate_account_id
+from ..accounts import check_account_id
 from .codec import MessageDecodeError, decode_message
 from .options import JetStreamOptions
 
@@ -48,9 +48,9 @@ class JetStreamConsumer:
         batch: int = 256,
     ) -> None:
         if account is not None:
-            validate_account_id(account)
+            check_account_id(account)
         if durable is not None:
-            validate_account_id(durable)  # the same token rule applies to consumer names
+            check_account_id(durable)  # the same token rule applies to consumer names
         self.options = options or JetStreamOptions()
         self.durable = durable
         self.account = account

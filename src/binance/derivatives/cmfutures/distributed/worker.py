@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import events as ev
-from ..accounts import validate_account_id
+from ..accounts import check_account_id
 from .cluster_view import WatchedCluster
 from .codec import MessageDecodeError, decode_message
 from .options import JetStreamOptions, WorkerOptions
@@ -86,8 +86,8 @@ class Worker:
         journal: Any = None,
     ) -> None:
         for account in accounts:
-            validate_account_id(account)
-        self.worker_id = validate_account_id(worker_id or default_worker_id())
+            check_account_id(account)
+        self.worker_id = check_account_id(worker_id or default_worker_id())
         self.configuration = configuration
         self.accounts = dict(accounts)
         self.nats_url = nats_url
@@ -108,9 +108,13 @@ class Worker:
         self._rewatch: asyncio.Future[None] | None = None
 
     def _default_pool(self) -> Any:
-        from ..pool import StreamPool
+        from ..pool import PoolOptions, StreamPool
+        from ..stream.options import StreamOptions
 
-        return StreamPool(self.configuration, journal=self.journal)
+        # Never delete a listen key on remove: Binance gives every client of an account the
+        # same key, and during a handover the new owner is already streaming on it.
+        options = PoolOptions(stream=StreamOptions(delete_listen_key_on_close=False))
+        return StreamPool(self.configuration, options=options, journal=self.journal)
 
     def stop(self) -> None:
         """Ask the worker to leave gracefully (hand its accounts over, then return)."""
