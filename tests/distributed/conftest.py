@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-_HERE = str(Path(__file__).resolve().parent)
+from binance.derivatives.cmfutures.distributed.local_server import LocalNatsServer
+
+_HERE = str(Path(__file__).resolve().parent)  # the local helper module fake_pool
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from natsd import NatsServer  # noqa: E402
-
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "jetstream")
+def nats_server(tmp_path: Path) -> Iterator[LocalNatsServer]:
+    server = LocalNatsServer(tmp_path / "jetstream")
     server.start()
     try:
         yield server
@@ -27,7 +27,7 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
 
 
 @pytest.fixture
-async def nc(nats_server: NatsServer) -> AsyncIterator[Any]:
+async def nc(nats_server: LocalNatsServer) -> AsyncIterator[Any]:
     import nats
 
     client = await nats.connect(nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)

@@ -18,10 +18,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from natsd import NatsServer
-
 from binance.derivatives.cmfutures import events as ev
 from binance.derivatives.cmfutures.distributed.codec import decode_message
+from binance.derivatives.cmfutures.distributed.local_server import LocalNatsServer
 from binance.derivatives.cmfutures.events import decode_event, event_identity
 
 CLI = [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main"]
@@ -247,7 +246,7 @@ def problems_of(account: str, messages: list[Any], emitted: list[Any]) -> list[s
 async def test_workers_fail_over_join_and_leave_with_every_event_once_or_in_a_gap(
     tmp_path: Path,
 ) -> None:
-    nats = NatsServer(tmp_path / "js")
+    nats = LocalNatsServer(tmp_path / "js")
     nats.start()
     accounts_file = tmp_path / "accounts.jsonl"
     sim = Simulate(accounts_file)
@@ -322,7 +321,7 @@ async def test_workers_fail_over_join_and_leave_with_every_event_once_or_in_a_ga
 
 
 async def test_a_nats_outage_loses_nothing_and_announces_no_gap(tmp_path: Path) -> None:
-    nats = NatsServer(tmp_path / "js")
+    nats = LocalNatsServer(tmp_path / "js")
     nats.start()
     accounts_file = tmp_path / "accounts.jsonl"
     sim = Simulate(accounts_file)

