@@ -51,6 +51,13 @@ class JetStreamPublisher:
     carries ``Nats-Msg-Id`` (:func:`~.codec.message_id`); a retry after an ambiguous timeout is
     stored once.
 
+    Up to ``window`` publishes are in flight at once, pipelined on the one connection, so the
+    server stores them in order. If one of them fails (NATS went away mid-batch), everything
+    from it on is sent again in order; those already stored are recognised by their id. Only
+    then can a message be stored after a later one of the same account (the later one got
+    through on the first try): order is kept exactly unless NATS fails in the middle of a
+    window.
+
     Use as an async context manager, or call :meth:`start` and :meth:`close`.
     """
 
@@ -62,6 +69,7 @@ class JetStreamPublisher:
         buffer_size: int = 100_000,
         retry_delay: float = 0.5,
         publish_timeout: float = 2.0,
+        window: int = 256,
     ) -> None:
         self._js = js
         self.options = options or JetStreamOptions()
@@ -72,6 +80,7 @@ class JetStreamPublisher:
         self._idle = asyncio.Event()
         self._idle.set()
         self._retry_delay = retry_delay
+        self._window = window
         self._publish_timeout = publish_timeout
         self._task: asyncio.Task[None] | None = None
         self._in_flight = 0
@@ -129,47 +138,71 @@ class JetStreamPublisher:
 
     async def _run(self) -> None:
         while True:
-            if self._dropped:
-                # a loss is announced before anything newer of the same account
-                account = self._buffer[0][0] if self._buffer else next(iter(self._dropped))
-                gap = self._dropped.pop(account, None)
-                if gap is not None:
-                    await self._send(
-                        account,
-                        ev.StreamGap(
-                            since=gap.since,
-                            until=gap.until,
-                            reason=f"publish buffer overflow: {gap.count} messages dropped",
-                        ),
-                    )
-                    continue
-            if not self._buffer:
+            batch = self._take_batch()
+            if not batch:
                 self._idle.set()
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            account, message = self._buffer.popleft()
-            await self._send(account, message)
+            await self._send(batch)
 
-    async def _send(self, account: str, message: ev.StreamMessage) -> None:
-        """Publish one message, retrying until JetStream acknowledges it."""
-        payload = encode_message(account, message)
-        headers = {"Nats-Msg-Id": message_id(account, message)}
-        subject = self.options.subject(account)
-        self._in_flight = 1
-        while True:
-            try:
-                await self._js.publish(
-                    subject, payload, timeout=self._publish_timeout, headers=headers
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # NATS down, timeout, no responders: retry, same id
-                self.failures += 1
-                if self.failures == 1 or self.failures % 100 == 0:
-                    _log.warning("publish to %s failed (%s); retrying", subject, type(exc).__name__)
-                await asyncio.sleep(self._retry_delay)
-                continue
-            self.published += 1
-            self._in_flight = 0
-            return
+    def _take_batch(self) -> list[tuple[str, ev.StreamMessage]]:
+        """Up to ``window`` messages, oldest first; a loss is announced (a gap notice) before
+        anything newer of the same account."""
+        batch: list[tuple[str, ev.StreamMessage]] = []
+        while len(batch) < self._window:
+            if self._dropped:
+                account = self._buffer[0][0] if self._buffer else next(iter(self._dropped))
+                gap = self._dropped.pop(account, None)
+                if gap is not None:
+                    notice = ev.StreamGap(
+                        since=gap.since,
+                        until=gap.until,
+                        reason=f"publish buffer overflow: {gap.count} messages dropped",
+                    )
+                    batch.append((account, notice))
+                    continue
+            if not self._buffer:
+                break
+            batch.append(self._buffer.popleft())
+        return batch
+
+    async def _send(self, batch: list[tuple[str, ev.StreamMessage]]) -> None:
+        """Publish ``batch`` (requests pipelined on the one connection, so the server receives
+        them in order), retrying from the first unacknowledged message until all are stored."""
+        pending = [
+            (
+                self.options.subject(account),
+                encode_message(account, message),
+                {"Nats-Msg-Id": message_id(account, message)},
+            )
+            for account, message in batch
+        ]
+        self._in_flight = len(pending)
+        while pending:
+            results = await asyncio.gather(
+                *(
+                    self._js.publish(
+                        subject, payload, timeout=self._publish_timeout, headers=headers
+                    )
+                    for subject, payload, headers in pending
+                ),
+                return_exceptions=True,
+            )
+            failed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), None)
+            if failed is None:
+                self.published += len(pending)
+                break
+            error = results[failed]
+            if isinstance(error, asyncio.CancelledError):
+                raise error
+            # NATS down, a timeout, no responders: resend from the first failure, in order;
+            # later messages that were stored are recognised by their Nats-Msg-Id
+            self.published += failed
+            self.failures += 1
+            if self.failures == 1 or self.failures % 100 == 0:
+                _log.warning("publishing failed (%s); retrying", type(error).__name__)
+            pending = pending[failed:]
+            self._in_flight = len(pending)
+            await asyncio.sleep(self._retry_delay)
+        self._in_flight = 0

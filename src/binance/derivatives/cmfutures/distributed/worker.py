@@ -186,10 +186,8 @@ class Worker:
             ]
             for event in changed:
                 event.clear()
-            waiters = [asyncio.ensure_future(e.wait()) for e in (*changed, self._stop)]
-            if self._stop.is_set() and not self.core.leaving:
-                waiters[-1].cancel()
-                waiters.pop()
+            wake_on = (*changed,) if self._stop.is_set() else (*changed, self._stop)
+            waiters = [asyncio.ensure_future(e.wait()) for e in wake_on]
             try:
                 await asyncio.wait(
                     waiters,
