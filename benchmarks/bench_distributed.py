@@ -234,7 +234,11 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20.0, help="trading time")
-    parser.add_argument("--rate", type=float, default=100.0, help="orders per second")
+    parser.add_argument(
+        "--rate", type=float, default=12.0,
+        help="orders per second (the IP's weight is shared with the workers' pools: keep the "
+        "trader under ~1,000 weight/min)",
+    )
     parser.add_argument("--quick", action="store_true", help="60 accounts, 5 s of trading")
     args = parser.parse_args()
     if args.quick:
