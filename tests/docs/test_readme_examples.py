@@ -25,6 +25,7 @@ RUN = {
     ("The account mirror", 0): "test_account_mirror_example",
     ("The simulator in your own tests", 0): "test_simulator_in_your_own_tests_example",
     ("The journal: what survives what", 0): "test_journal_example",
+    ("Past one machine: workers and NATS JetStream", 0): "test_jetstream_consumer_example",
     ("Many accounts: StreamPool", 0): "test_pool_example",
 }
 
@@ -48,7 +49,7 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["rest-client", "stream", "mirror", "simulator", "journal", "pool"]
+    "name", ["rest-client", "stream", "mirror", "simulator", "journal", "pool", "distributed"]
 )
 def test_every_linked_reference_exists(name: str) -> None:
     assert f"docs/{name}.md" in README.read_text()
@@ -243,3 +244,35 @@ async def test_pool_example(
     # removed, but its key is kept: Binance shares one key among every client of an account
     # (StreamOptions.delete_listen_key_on_close is False by default)
     assert sim.listen_key(alice) is not None
+
+
+async def test_jetstream_consumer_example(tmp_path: Path) -> None:
+    import nats
+
+    from binance.derivatives.cmfutures.distributed import JetStreamPublisher
+    from binance.derivatives.cmfutures.distributed.local_server import LocalNatsServer
+    from binance.derivatives.cmfutures.distributed.options import JetStreamOptions
+    from binance.derivatives.cmfutures.distributed.setup import ensure_stream
+    from binance.derivatives.cmfutures.events import StreamGap
+
+    server = LocalNatsServer(tmp_path / "js")
+    server.start()
+    try:
+        nc = await nats.connect(server.url)
+        js = nc.jetstream()
+        await ensure_stream(js, JetStreamOptions())
+        gap = StreamGap(since=1.0, until=2.0, reason="example")
+        async with JetStreamPublisher(js) as publisher:
+            publisher.publish("alice", gap)
+            await publisher.flush()
+        await nc.close()
+        source = python_block("Past one machine: workers and NATS JetStream")
+        assert '"nats://127.0.0.1:4222"' in source
+        printed: list[tuple[Any, ...]] = []
+        namespace: dict[str, Any] = {"print": lambda *args: printed.append(args)}
+        await asyncio.wait_for(
+            run_snippet(source.replace("nats://127.0.0.1:4222", server.url), namespace), 30
+        )
+        assert printed == [("alice", gap)]
+    finally:
+        server.kill()

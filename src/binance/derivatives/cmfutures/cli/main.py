@@ -23,6 +23,8 @@ _COMMANDS = {
     "listen-key": "listen_key",
     "simulate": "simulate",
     "journal": "journal",
+    "serve": "serve",
+    "consume": "consume",
 }
 
 

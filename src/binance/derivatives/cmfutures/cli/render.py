@@ -1,12 +1,12 @@
 """Turning stream messages into terminal output: JSON lines or one readable line each.
 
-JSON lines: a Binance event is printed exactly as Binance's wire JSON (decimals as strings),
-except that a listen key (``listenKeyExpired.listenKey``, or a top-level ``listenKey`` of an
-unknown event) is masked to its last 4 characters like everywhere else; a control event as
-``{"e": "<ClassName>", ...its fields}``, so one ``e`` dispatch handles both.
+JSON lines are :func:`~..json_lines.to_json_line` (re-exported here): Binance's wire JSON
+with listen keys masked; control events as ``{"e": "<ClassName>", ...its fields}``.
 """
 
 from __future__ import annotations
+
+__all__ = ["event_type", "summary", "to_json_line", "to_text_line"]
 
 import time
 from typing import Any
@@ -14,40 +14,9 @@ from typing import Any
 import msgspec
 
 from .. import events as ev
-from ..stream.actions import mask_key
+from ..json_lines import masked, to_json_line
 
 _json = msgspec.json.Encoder(decimal_format="string")
-
-_CONTROL = (ev.StreamConnected, ev.StreamDisconnected, ev.StreamGap, ev.ListenKeyRenewed)
-_EVENTS = (
-    ev.ListenKeyExpired, ev.AccountUpdate, ev.MarginCall, ev.OrderTradeUpdate,
-    ev.AccountConfigUpdate, ev.StrategyUpdate, ev.GridUpdate, ev.UnknownEvent,
-)
-
-
-def to_json_line(message: Any, account: str | None = None) -> str:
-    """One JSON object, no newline, for any stream message; with ``account`` (a pool), an
-    ``"account"`` field first, beside the wire fields."""
-    if isinstance(message, _CONTROL) or not isinstance(message, _EVENTS):
-        fields = msgspec.structs.asdict(message)
-        head: dict[str, Any] = {"account": account} if account is not None else {}
-        return _json.encode({**head, "e": type(message).__name__, **fields}).decode()
-    wire = ev.encode_event(_masked(message)).decode()
-    if account is None:
-        return wire
-    return '{"account":' + _json.encode(account).decode() + "," + wire[1:]
-
-
-def _masked(message: Any) -> Any:
-    """``message`` with its listen key (if any) masked by :func:`~..stream.actions.mask_key`."""
-    if isinstance(message, ev.ListenKeyExpired) and message.listen_key:
-        return msgspec.structs.replace(message, listen_key=mask_key(message.listen_key))
-    if isinstance(message, ev.UnknownEvent) and isinstance(message.payload, dict):
-        key = message.payload.get("listenKey")
-        if isinstance(key, str) and key:
-            payload = {**message.payload, "listenKey": mask_key(key)}
-            return msgspec.structs.replace(message, payload=payload)
-    return message
 
 
 def event_type(message: Any) -> str:
@@ -99,7 +68,7 @@ def summary(message: Any) -> str:
         g = message.grid
         return f"{g.symbol} grid #{g.strategy_id} realized {g.realized_pnl}"
     if isinstance(message, ev.UnknownEvent):
-        raw = _json.encode(_masked(message).payload).decode()
+        raw = _json.encode(masked(message).payload).decode()
         return f"unknown event, passed on raw: {raw[:120]}"
     if isinstance(message, ev.StreamConnected):
         return f"connected to {message.url} (connection {message.connection_id})"

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import re
 from collections import deque
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from ..accounts import ACCOUNT_ID_PATTERN, InvalidAccountId, check_account_id
 from ..clock import Clock, SystemClock
 from ..events import StreamConnected, StreamMessage
 from ..stream.actions import Close, Connect, RestError, SendPing, SendPong, mask_key
@@ -41,33 +41,7 @@ __all__ = ["ACCOUNT_ID_PATTERN", "InvalidAccountId", "PoolStats", "StreamPool", 
 
 logger = logging.getLogger("binance.derivatives.cmfutures.pool")
 
-ACCOUNT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-"""Account ids: 1 to 64 of ``A-Z a-z 0-9 _ -`` (they become subject and file names)."""
-
 PoolMessage = StreamMessage | AccountFailed
-
-
-class InvalidAccountId(ValueError):
-    """An account id that does not match ``[A-Za-z0-9_-]{1,64}``."""
-
-
-def check_account_id(account: object) -> str:
-    """``account`` if it is a valid account id.
-
-    :raises InvalidAccountId: naming the problem and the fix.
-    """
-    if not isinstance(account, str):
-        raise InvalidAccountId(
-            f"account id must be a string of 1-64 characters A-Z a-z 0-9 _ -, "
-            f"got {type(account).__name__}"
-        )
-    if ACCOUNT_ID_PATTERN.fullmatch(account) is None:
-        shown = account if len(account) <= 80 else account[:80] + "..."
-        raise InvalidAccountId(
-            f"invalid account id {shown!r}: use 1-64 characters from A-Z a-z 0-9 _ - "
-            "(ids become subject and file names), e.g. 'alice' or 'sub-account_7'"
-        )
-    return account
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,302 @@
+"""Who streams which account: the workers' ownership decisions, sans I/O.
+
+Every worker runs one :class:`OwnershipCore`. It is told what the KV buckets hold (a
+:class:`ClusterView`: live workers, owner leases, handover requests) and what its own streams are
+doing, and answers with actions; :mod:`.worker` carries them out against NATS and a
+:class:`~binance.derivatives.cmfutures.StreamPool`. The engine does the hard parts: a lease is a
+KV entry in a bucket whose ``max_age`` is the lease TTL, renewed by a compare-and-set update, so
+a worker that stops renewing (killed, partitioned) loses it without anyone deciding so, and two
+workers can never both hold one.
+
+The rules, per account ``A``, with ``desired(A)`` the live worker of highest rendezvous hash
+(so a worker joining or leaving moves only its fair share):
+
+* **Owner**: renew the lease. If ``desired(A)`` asks for ``A`` (a handover request, written only
+  once its own stream of ``A`` is live), transfer the lease to it, then stop: make before break.
+* **Unowned** (lease expired or released) and ``desired(A)`` is this worker: claim it. A claim
+  of an account this worker is not already streaming starts its stream with a failover gap (the
+  worker publishes ``StreamGap`` from the last stored message to its new connection).
+* **Owned by another worker, desired here**: start a *shadow* stream (published too; JetStream
+  de-duplicates the overlap), and once it is live, request a handover.
+* **Shadowing an account no longer desired here**: stop and withdraw the request.
+* **Lease lost** (a renewal or claim refused: another worker holds it now): stop streaming it.
+  A lease that merely expired (NATS was unreachable longer than the TTL) is claimed back
+  without stopping: the stream never stopped, so there is nothing to announce.
+* **Leaving** (:meth:`OwnershipCore.leave`): this worker no longer counts as live, so every
+  account moves by handover; what is still owned when the handover timeout passes is released.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Claim",
+    "ClusterView",
+    "Lease",
+    "Mode",
+    "OwnershipAction",
+    "OwnershipCore",
+    "Release",
+    "Renew",
+    "RequestHandover",
+    "StartStream",
+    "StopStream",
+    "Transfer",
+    "WithdrawRequest",
+    "desired_owner",
+]
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A KV entry: the worker id it holds and its revision (for compare-and-set)."""
+
+    worker: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """What the buckets say right now.
+
+    :ivar workers: ids of the workers whose heartbeat has not expired.
+    :ivar leaving: those of them that announced a graceful exit (alive, but no longer given
+        accounts).
+    :ivar owners: account -> owner lease.
+    :ivar requests: account -> handover request (the requesting worker).
+    """
+
+    workers: frozenset[str]
+    leaving: frozenset[str] = frozenset()
+    owners: Mapping[str, Lease] = field(default_factory=dict)
+    requests: Mapping[str, Lease] = field(default_factory=dict)
+
+
+def desired_owner(account: str, workers: Iterable[str]) -> str | None:
+    """The worker that should stream ``account`` (rendezvous hashing), or None if none is live."""
+    best: tuple[bytes, str] | None = None
+    for worker in workers:
+        score = hashlib.blake2b(f"{account}\x00{worker}".encode(), digest_size=8).digest()
+        if best is None or (score, worker) > best:
+            best = (score, worker)
+    return None if best is None else best[1]
+
+
+class Mode(enum.Enum):
+    """How this worker runs an account's stream."""
+
+    OWNED = "owned"
+    SHADOW = "shadow"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Create the owner lease of ``account`` (only if there is none)."""
+
+    account: str
+
+
+@dataclass(frozen=True)
+class Renew:
+    """Renew the owner lease (compare-and-set on ``revision``)."""
+
+    account: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Hand the owner lease to ``to`` (compare-and-set on ``revision``)."""
+
+    account: str
+    to: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class Release:
+    """Delete the owner lease (leaving with nobody ready to take the account)."""
+
+    account: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class RequestHandover:
+    """Ask the owner for ``account``: this worker's stream of it is live."""
+
+    account: str
+
+
+@dataclass(frozen=True)
+class WithdrawRequest:
+    """Delete this worker's handover request for ``account``."""
+
+    account: str
+
+
+@dataclass(frozen=True)
+class StartStream:
+    """Start streaming ``account``; ``failover``: publish a gap up to its first connection."""
+
+    account: str
+    failover: bool
+
+
+@dataclass(frozen=True)
+class StopStream:
+    """Stop streaming ``account``."""
+
+    account: str
+
+
+OwnershipAction = (
+    Claim
+    | Renew
+    | Transfer
+    | Release
+    | RequestHandover
+    | WithdrawRequest
+    | StartStream
+    | StopStream
+)
+
+
+class OwnershipCore:
+    """The ownership decisions of worker ``worker_id`` over ``accounts``. No I/O, no clock.
+
+    Call :meth:`decide` with a fresh :class:`ClusterView` every renewal interval (and whenever
+    the buckets change), carry out the actions in order, and report outcomes with
+    :meth:`claimed`, :meth:`lease_lost`, :meth:`transferred` and :meth:`stream_live`.
+    """
+
+    def __init__(self, worker_id: str, accounts: Iterable[str]) -> None:
+        self.worker_id = worker_id
+        self.accounts: tuple[str, ...] = tuple(dict.fromkeys(accounts))
+        self.running: dict[str, Mode] = {}
+        self.live: set[str] = set()
+        self.requested: set[str] = set()
+        self.leaving = False
+
+    # ----------------------------------------------------------------- inputs
+
+    def stream_live(self, account: str) -> None:
+        """This worker's stream of ``account`` is connected."""
+        if account in self.running:
+            self.live.add(account)
+
+    def claimed(self, account: str) -> list[OwnershipAction]:
+        """A :class:`Claim` succeeded: this worker owns ``account`` now.
+
+        A refused claim is reported with :meth:`lease_lost`.
+        """
+        mode = self.running.get(account)
+        self.running[account] = Mode.OWNED
+        actions: list[OwnershipAction] = []
+        if account in self.requested:
+            self.requested.discard(account)
+            actions.append(WithdrawRequest(account))
+        if mode is None:
+            actions.append(StartStream(account, failover=True))
+        return actions
+
+    def lease_lost(self, account: str) -> list[OwnershipAction]:
+        """A renewal or transfer was refused, or the lease vanished: another worker has it."""
+        if self.running.get(account) is Mode.OWNED:
+            return self._stop(account)
+        return []
+
+    def transferred(self, account: str) -> list[OwnershipAction]:
+        """A :class:`Transfer` succeeded: stop streaming (the new owner already is)."""
+        return self._stop(account)
+
+    def leave(self) -> None:
+        """Begin a graceful exit: stop counting this worker as live."""
+        self.leaving = True
+
+    def release_all(self, view: ClusterView) -> list[OwnershipAction]:
+        """The handover timeout passed while leaving: give up what is still owned."""
+        actions: list[OwnershipAction] = []
+        for account, mode in list(self.running.items()):
+            lease = view.owners.get(account)
+            if mode is Mode.OWNED and lease is not None and lease.worker == self.worker_id:
+                actions.append(Release(account, lease.revision))
+            actions += self._stop(account)
+        return actions
+
+    @property
+    def done_leaving(self) -> bool:
+        """Leaving, and nothing is streamed any more."""
+        return self.leaving and not self.running
+
+    # ----------------------------------------------------------------- decisions
+
+    def decide(self, view: ClusterView) -> list[OwnershipAction]:
+        """The actions that bring this worker's share in line with ``view``."""
+        workers = set(view.workers) - view.leaving
+        if self.leaving:
+            workers.discard(self.worker_id)
+        else:
+            workers.add(self.worker_id)
+        actions: list[OwnershipAction] = []
+        for account in self.accounts:
+            actions += self._decide_one(account, view, desired_owner(account, workers))
+        return actions
+
+    def _decide_one(
+        self, account: str, view: ClusterView, desired: str | None
+    ) -> list[OwnershipAction]:
+        me = self.worker_id
+        lease = view.owners.get(account)
+        mode = self.running.get(account)
+        if lease is not None and lease.worker == me:
+            if mode is not Mode.OWNED:
+                # a lease we hold but did not know of (a restart within the TTL): adopt it
+                return [Renew(account, lease.revision), *self.claimed(account)]
+            request = view.requests.get(account)
+            if request is not None and request.worker == desired and desired != me:
+                return [Transfer(account, desired, lease.revision)]
+            return [Renew(account, lease.revision)]
+        if mode is Mode.OWNED:
+            if lease is None:
+                # our lease expired while NATS was unreachable: we never stopped streaming,
+                # so take it back (a refused claim means another worker won: then we stop)
+                return [Claim(account)]
+            return self.lease_lost(account)
+        if lease is None:
+            if desired == me and not self.leaving:
+                return [Claim(account)]
+            if mode is Mode.SHADOW and desired != me:
+                return self._stop(account)
+            return []
+        # owned by another worker
+        if desired != me or self.leaving:
+            return self._stop(account) if mode is Mode.SHADOW else []
+        if lease.worker not in view.workers:
+            return []  # its owner is gone: wait for the lease to expire, then claim
+        if mode is None:
+            self.running[account] = Mode.SHADOW
+            return [StartStream(account, failover=False)]
+        if account in self.live and account not in self.requested:
+            self.requested.add(account)
+            return [RequestHandover(account)]
+        return []
+
+    def _stop(self, account: str) -> list[OwnershipAction]:
+        actions: list[OwnershipAction] = []
+        if self.running.pop(account, None) is not None:
+            actions.append(StopStream(account))
+        self.live.discard(account)
+        if account in self.requested:
+            self.requested.discard(account)
+            actions.append(WithdrawRequest(account))
+        return actions
+
+    def fair_share(self, view: ClusterView) -> int:
+        """How many accounts rendezvous hashing gives this worker under ``view``."""
+        workers = (set(view.workers) - view.leaving) | {self.worker_id}
+        return sum(1 for a in self.accounts if desired_owner(a, workers) == self.worker_id)

@@ -1,0 +1,276 @@
+"""The ownership rules, with no NATS: a small in-memory cluster drives several cores."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from binance.derivatives.cmfutures.distributed.ownership import (
+    Claim,
+    ClusterView,
+    Lease,
+    Mode,
+    OwnershipAction,
+    OwnershipCore,
+    Release,
+    Renew,
+    RequestHandover,
+    StartStream,
+    StopStream,
+    Transfer,
+    WithdrawRequest,
+    desired_owner,
+)
+
+ACCOUNTS = [f"acct-{i}" for i in range(60)]
+
+
+class Cluster:
+    """The KV buckets' semantics (create-if-absent, compare-and-set) and the workers' streams."""
+
+    def __init__(self) -> None:
+        self.owners: dict[str, Lease] = {}
+        self.requests: dict[str, Lease] = {}
+        self.rev = 0
+        self.cores: dict[str, OwnershipCore] = {}
+        self.streaming: dict[str, set[str]] = {}
+        self.failover_starts: list[tuple[str, str]] = []
+        self.started_while_unowned: list[str] = []
+
+    def join(self, worker: str) -> OwnershipCore:
+        core = OwnershipCore(worker, ACCOUNTS)
+        self.cores[worker] = core
+        self.streaming[worker] = set()
+        return core
+
+    def kill(self, worker: str) -> None:
+        del self.cores[worker]
+        del self.streaming[worker]
+
+    def expire_leases_of(self, worker: str) -> None:
+        for account, lease in list(self.owners.items()):
+            if lease.worker == worker:
+                del self.owners[account]
+
+    def view(self) -> ClusterView:
+        return ClusterView(
+            workers=frozenset(self.cores),
+            leaving=frozenset(w for w, c in self.cores.items() if c.leaving),
+            owners=dict(self.owners),
+            requests=dict(self.requests),
+        )
+
+    def _next(self) -> int:
+        self.rev += 1
+        return self.rev
+
+    def apply(self, worker: str, actions: list[OwnershipAction]) -> None:
+        core = self.cores[worker]
+        queue = list(actions)
+        while queue:
+            action = queue.pop(0)
+            account = action.account
+            match action:
+                case Claim():
+                    if account not in self.owners:
+                        self.owners[account] = Lease(worker, self._next())
+                        queue += core.claimed(account)
+                    else:
+                        queue += core.lease_lost(account)
+                case Renew(revision=rev):
+                    lease = self.owners.get(account)
+                    if lease is not None and lease.revision == rev and lease.worker == worker:
+                        self.owners[account] = Lease(worker, self._next())
+                    else:
+                        queue += core.lease_lost(account)
+                case Transfer(to=to, revision=rev):
+                    lease = self.owners.get(account)
+                    if lease is not None and lease.revision == rev:
+                        self.owners[account] = Lease(to, self._next())
+                        queue += core.transferred(account)
+                case Release(revision=rev):
+                    if (lease := self.owners.get(account)) is not None and lease.revision == rev:
+                        del self.owners[account]
+                case RequestHandover():
+                    self.requests[account] = Lease(worker, self._next())
+                case WithdrawRequest():
+                    if (req := self.requests.get(account)) and req.worker == worker:
+                        del self.requests[account]
+                case StartStream(failover=failover):
+                    self.streaming[worker].add(account)
+                    if failover:
+                        self.failover_starts.append((worker, account))
+                    core.stream_live(account)  # connects at once in this model
+                case StopStream():
+                    self.streaming[worker].discard(account)
+
+    def round(self) -> None:
+        for worker in list(self.cores):
+            self.apply(worker, self.cores[worker].decide(self.view()))
+
+    def settle(self, rounds: int = 6) -> None:
+        for _ in range(rounds):
+            self.round()
+
+    def streamers(self, account: str) -> list[str]:
+        return [w for w, accounts in self.streaming.items() if account in accounts]
+
+
+def test_desired_owner_is_deterministic_and_balanced() -> None:
+    workers = {"w1", "w2", "w3"}
+    owners = Counter(desired_owner(a, workers) for a in (f"a{i}" for i in range(3000)))
+    assert set(owners) == workers
+    assert min(owners.values()) > 850  # fair share 1000 each
+    assert desired_owner("x", []) is None
+    assert desired_owner("x", ["w1", "w2"]) == desired_owner("x", ["w2", "w1"])
+
+
+def test_single_worker_claims_everything_once() -> None:
+    cluster = Cluster()
+    cluster.join("w1")
+    cluster.settle()
+    assert all(cluster.owners[a].worker == "w1" for a in ACCOUNTS)
+    assert cluster.streaming["w1"] == set(ACCOUNTS)
+    # first start of an account is a "failover" start: the worker publishes a gap from the
+    # last stored message (none on a fresh log) to its first connection
+    assert len(cluster.failover_starts) == len(ACCOUNTS)
+
+
+def test_joining_worker_takes_its_share_make_before_break() -> None:
+    cluster = Cluster()
+    cluster.join("w1")
+    cluster.settle()
+    cluster.failover_starts.clear()
+    cluster.join("w2")
+    seen_unstreamed = set()
+    for _ in range(6):
+        cluster.round()
+        seen_unstreamed |= {a for a in ACCOUNTS if not cluster.streamers(a)}
+    assert not seen_unstreamed  # at every step each account was streamed by someone
+    assert cluster.failover_starts == []  # no gap for a handover
+    share = {a for a in ACCOUNTS if desired_owner(a, {"w1", "w2"}) == "w2"}
+    assert {a for a, lease in cluster.owners.items() if lease.worker == "w2"} == share
+    assert cluster.streaming["w2"] == share
+    assert cluster.streaming["w1"] == set(ACCOUNTS) - share
+    assert cluster.requests == {}
+
+
+def test_killed_worker_accounts_are_claimed_after_expiry_with_a_failover_start() -> None:
+    cluster = Cluster()
+    cluster.join("w1")
+    cluster.join("w2")
+    cluster.settle()
+    w2_accounts = set(cluster.streaming["w2"])
+    assert w2_accounts
+    cluster.kill("w2")
+    cluster.failover_starts.clear()
+    cluster.settle()
+    # the lease has not expired yet: nobody takes over (two owners must never overlap)
+    assert all(cluster.owners[a].worker == "w2" for a in w2_accounts)
+    assert cluster.streaming["w1"].isdisjoint(w2_accounts)
+    cluster.expire_leases_of("w2")
+    cluster.settle()
+    assert cluster.streaming["w1"] == set(ACCOUNTS)
+    assert {a for _, a in cluster.failover_starts} == w2_accounts
+
+
+def test_graceful_leave_hands_everything_over_without_gaps() -> None:
+    cluster = Cluster()
+    for w in ("w1", "w2", "w3"):
+        cluster.join(w)
+    cluster.settle()
+    cluster.failover_starts.clear()
+    leaver = cluster.cores["w3"]
+    leaver.leave()
+    for _ in range(6):
+        cluster.round()
+        assert all(cluster.streamers(a) for a in ACCOUNTS)
+    assert leaver.done_leaving
+    assert cluster.failover_starts == []
+    assert all(lease.worker in {"w1", "w2"} for lease in cluster.owners.values())
+
+
+def test_a_lost_lease_stops_the_stream() -> None:
+    cluster = Cluster()
+    core = cluster.join("w1")
+    cluster.settle()
+    # another worker took the account while w1 was partitioned
+    cluster.owners["acct-0"] = Lease("w9", cluster._next())
+    cluster.round()
+    assert "acct-0" not in cluster.streaming["w1"]
+    assert core.running.get("acct-0") is None
+
+
+def test_a_lease_expired_during_a_nats_outage_is_taken_back_without_a_restart() -> None:
+    cluster = Cluster()
+    cluster.join("w1")
+    cluster.settle()
+    cluster.failover_starts.clear()
+    cluster.expire_leases_of("w1")  # NATS was down longer than the TTL
+    cluster.round()
+    assert cluster.streaming["w1"] == set(ACCOUNTS)  # never stopped
+    assert all(cluster.owners[a].worker == "w1" for a in ACCOUNTS)
+    assert cluster.failover_starts == []
+
+
+def test_an_expired_lease_claimed_first_by_another_worker_stops_the_old_stream() -> None:
+    cluster = Cluster()
+    core = cluster.join("w1")
+    cluster.settle()
+    cluster.expire_leases_of("w1")
+    cluster.apply("w1", [Claim("acct-1")])
+    cluster.owners["acct-2"] = Lease("w9", cluster._next())  # w9 claimed it meanwhile
+    cluster.apply("w1", [Claim("acct-2")])  # refused: w9 holds it
+    assert "acct-2" not in core.running
+    assert "acct-2" not in cluster.streaming["w1"]
+    assert core.running["acct-1"] is Mode.OWNED
+
+
+def test_a_restarted_worker_adopts_leases_it_still_holds() -> None:
+    cluster = Cluster()
+    cluster.join("w1")
+    cluster.settle()
+    cluster.kill("w1")
+    cluster.join("w1")  # same id, within the TTL
+    cluster.failover_starts.clear()
+    cluster.round()
+    assert cluster.streaming["w1"] == set(ACCOUNTS)
+    assert {a for _, a in cluster.failover_starts} == set(ACCOUNTS)
+    assert all(m is Mode.OWNED for m in cluster.cores["w1"].running.values())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["join", "leave", "kill", "expire", "round"]), max_size=25))
+def test_never_two_owners_and_always_converges(steps: list[str]) -> None:
+    cluster = Cluster()
+    cluster.join("w0")
+    n = 1
+    dead: list[str] = []
+    for step in steps:
+        live = [w for w, c in cluster.cores.items() if not c.leaving]
+        if step == "join":
+            cluster.join(f"w{n}")
+            n += 1
+        elif step == "leave" and len(live) > 1:
+            cluster.cores[live[-1]].leave()
+        elif step == "kill" and len(live) > 1:
+            cluster.kill(live[0])
+            dead.append(live[0])
+        elif step == "expire" and dead:
+            cluster.expire_leases_of(dead.pop(0))
+        cluster.round()
+        for w in [w for w, c in cluster.cores.items() if c.done_leaving]:
+            cluster.kill(w)
+        # a lease names at most one worker, and only its holder streams in OWNED mode
+        for account in ACCOUNTS:
+            owned = [w for w, c in cluster.cores.items() if c.running.get(account) is Mode.OWNED]
+            assert len(owned) <= 1
+    for w in dead:
+        cluster.expire_leases_of(w)
+    cluster.settle(8)
+    live = {w for w, c in cluster.cores.items() if not c.leaving}
+    for account in ACCOUNTS:
+        assert cluster.owners[account].worker == desired_owner(account, live)
+        assert cluster.streamers(account) == [cluster.owners[account].worker]
