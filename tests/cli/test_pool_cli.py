@@ -124,3 +124,38 @@ def test_pool_demo_ends_with_every_mirror_equal(capsys: pytest.CaptureFixture[st
     assert "every mirror matches the simulator: YES (4 accounts)" in out
     assert "limit violations seen by the simulator: 0" in out
     assert "fault: server closes every connection" in out
+
+
+def test_accounts_file_stream_journals_every_account_and_exits_0_on_sigint(
+    tmp_path: Path,
+) -> None:
+    sim, rest, ws, _token, accounts_file = _simulate(tmp_path, 3)
+    journal = tmp_path / "events.db"
+    try:
+        ids = [json.loads(line)["id"] for line in accounts_file.read_text().splitlines()]
+        stream = subprocess.Popen(
+            [sys.executable, "-m", MAIN, "stream", "--accounts-file", str(accounts_file),
+             "--json", "--journal", str(journal), "--host", rest, "--stream-host", ws],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert stream.stdout is not None
+        connected: set[str] = set()
+        while connected != set(ids):  # printed = journaled: the journal hands out after commit
+            line = stream.stdout.readline()
+            assert line, stream.stderr.read() if stream.stderr else ""
+            record = json.loads(line)
+            if record["e"] == "StreamConnected":
+                connected.add(record["account"])
+        stream.send_signal(signal.SIGINT)
+        assert stream.wait(30) == 0
+        tail = subprocess.run(
+            [sys.executable, "-m", MAIN, "journal", "tail", str(journal), "--json"],
+            capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        sim.send_signal(signal.SIGINT)
+        sim.communicate(timeout=20)
+    assert tail.returncode == 0, tail.stderr
+    entries = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert {e["account"] for e in entries if e["e"] == "StreamConnected"} == set(ids)
+    assert [e["offset"] for e in entries] == list(range(1, len(entries) + 1))

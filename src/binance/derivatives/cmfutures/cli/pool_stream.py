@@ -54,19 +54,51 @@ def run_pool(args: argparse.Namespace) -> int:
     specs = load_accounts(args.accounts_file)
     auths = [(spec.id, spec.auth()) for spec in specs]  # key errors now, as one line
     config = hosts_from_args(args)
+    journal = None
+    if getattr(args, "journal", None):
+        from .stream import _open_journal
+
+        journal = _open_journal(args.journal)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_pool(config, auths, json_lines=args.json, duration=args.duration))
+        asyncio.run(
+            _journaled(config, auths, json_lines=args.json, duration=args.duration,
+                       journal=journal)
+        )
     return 0
 
 
+async def _journaled(
+    config: Any, auths: list[tuple[str, Any]], *, json_lines: bool, duration: float | None,
+    journal: Any,
+) -> None:
+    """:func:`_pool`; with a journal, SIGINT/SIGTERM stop it, commit what is queued, exit 0."""
+    if journal is None:
+        await _pool(config, auths, json_lines=json_lines, duration=duration)
+        return
+    import signal
+
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, main.cancel)
+    try:
+        await _pool(config, auths, json_lines=json_lines, duration=duration, journal=journal)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await journal.close()
+
+
 async def _pool(
-    config: Any, auths: list[tuple[str, Any]], *, json_lines: bool, duration: float | None
+    config: Any, auths: list[tuple[str, Any]], *, json_lines: bool, duration: float | None,
+    journal: Any = None,
 ) -> None:
     from ..clock import SystemClock
     from ..pool import StreamPool
 
     clock = SystemClock()
-    async with StreamPool(config, clock=clock) as pool:
+    async with StreamPool(config, clock=clock, journal=journal) as pool:
         for account, auth in auths:
             pool.add(account, auth)
 
