@@ -11,6 +11,8 @@ from .._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "JetStreamConsumer": "consumer",
+    "JetStreamFeed": "mirror_feed",
+    "mirror_from_jetstream": "mirror_feed",
     "JetStreamPublisher": "publisher",
     "JetStreamOptions": "options",
     "WorkerOptions": "options",
@@ -22,6 +24,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "JetStreamConsumer",
+    "JetStreamFeed",
     "JetStreamOptions",
     "JetStreamPublisher",
     "Worker",
@@ -29,6 +32,7 @@ __all__ = [
     "decode_message",
     "encode_message",
     "message_id",
+    "mirror_from_jetstream",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
@@ -36,6 +40,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
 if TYPE_CHECKING:
     from .codec import decode_message, encode_message, message_id
     from .consumer import JetStreamConsumer
+    from .mirror_feed import JetStreamFeed, mirror_from_jetstream
     from .options import JetStreamOptions, WorkerOptions
     from .publisher import JetStreamPublisher
     from .worker import Worker

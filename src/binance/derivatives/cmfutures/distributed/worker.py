@@ -202,8 +202,10 @@ class Worker:
         assert self._cluster is not None
         self.core.leave()
         await self._heartbeat("leaving")
-        deadline = asyncio.get_running_loop().time() + self.options.handover_timeout
-        await self._until(lambda: self.core.done_leaving, deadline)
+        view = self._cluster.view()
+        if view.workers - view.leaving - {self.worker_id}:  # someone can take the accounts
+            deadline = asyncio.get_running_loop().time() + self.options.handover_timeout
+            await self._until(lambda: self.core.done_leaving, deadline)
         if not self.core.done_leaving:
             await self._apply(self.core.release_all(self._cluster.view()))
         await self._kv_call(self._buckets.workers.delete, self.worker_id)  # type: ignore[union-attr]
