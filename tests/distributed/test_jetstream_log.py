@@ -45,6 +45,8 @@ async def test_messages_are_stored_in_order_and_duplicates_once(nc: Any, nats_se
         await publisher.flush()
     info = await js.stream_info("CMFUTURES")
     assert info.state.messages == 100
+    assert info.config.max_age is not None and info.config.max_age >= 7 * 24 * 3600
+    assert info.config.subjects == ["cmfutures.events.*"]
     got = await read_all(nats_server.url, 100)
     alice = [m.event_time for a, m in got if a == "alice"]  # type: ignore[union-attr]
     assert alice == [1_700_000_000_000 + i for i in range(50)]

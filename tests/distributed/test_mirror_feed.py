@@ -61,3 +61,43 @@ async def test_a_mirror_fed_from_jetstream_follows_the_account(nats_server: Any)
         finally:
             worker.stop()
             await asyncio.wait_for(running, 30)
+
+
+async def test_a_worker_with_a_journal_journals_every_message_it_publishes(
+    nats_server: Any, tmp_path: Path
+) -> None:
+    from binance.derivatives.cmfutures import Journal
+
+    async with Simulator(clock=SystemClock()) as sim:
+        account = sim.account
+        assert account.secret_key is not None
+        journal = Journal(tmp_path / "worker.db")
+        worker = Worker(
+            sim.configuration(),
+            {account.alias: BinanceAuth(api_key=account.api_key, secret_key=account.secret_key)},
+            nats_server.url,
+            worker_id="w1",
+            options=WorkerOptions(lease_ttl=2),
+            journal=journal,
+        )
+        running = asyncio.create_task(worker.run())
+        try:
+            await asyncio.wait_for(worker.started.wait(), 10)
+            await eventually(lambda: account.alias in worker.owned)
+            sim.exchange.new_order(account.api_key, {"symbol": "BTCUSD_PERP", "side": "BUY",
+                                                     "type": "MARKET", "quantity": "1"})
+            assert worker.publisher is not None
+
+            async def journaled() -> list[str]:
+                return [e.type async for e in journal.read(account=account.alias)]
+
+            for _ in range(200):
+                types = await journaled()
+                if "ORDER_TRADE_UPDATE" in types:
+                    break
+                await asyncio.sleep(0.05)
+            assert types[0] == "StreamConnected" and "ORDER_TRADE_UPDATE" in types
+        finally:
+            worker.stop()
+            await asyncio.wait_for(running, 30)
+            await journal.close()

@@ -21,6 +21,7 @@ from typing import Any
 from binance.derivatives.cmfutures import events as ev
 from binance.derivatives.cmfutures.distributed.codec import decode_message
 from binance.derivatives.cmfutures.distributed.local_server import LocalNatsServer
+from binance.derivatives.cmfutures.distributed.ownership import desired_owner
 from binance.derivatives.cmfutures.events import decode_event, event_identity
 
 CLI = [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main"]
@@ -305,7 +306,14 @@ async def test_workers_fail_over_join_and_leave_with_every_event_once_or_in_a_ga
         workers["w3"] = Serve(sim, nats.url, accounts_file, "w3")
         everyone.append(workers["w3"])
         timeline["w3_started"] = time.time()
-        await asyncio.sleep(LEASE_TTL * 3)
+        fair_share = sum(1 for a in ids if desired_owner(a, {"w1", "w3"}) == "w3")
+
+        async def w3_has_its_share() -> bool:  # the issue: >= 80 % within 60 s
+            owned = list((await owners(nats.url)).values())
+            return owned.count("w3") >= 0.8 * fair_share
+
+        await wait_for(w3_has_its_share, 60, "the joining worker taking 80 % of its share")
+        timeline["w3_share"] = time.time()
         timeline["w1_leaving"] = time.time()
         assert workers.pop("w1").terminate() == 0
         timeline["w1_left"] = time.time()
