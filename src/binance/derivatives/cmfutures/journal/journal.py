@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from typing import Any
 
+from .._tasks import race
 from ..clock import Clock, SystemClock
 from .consumer import JournalConsumer
 from .durability import Durability
@@ -202,15 +202,8 @@ class Journal:
         """Wait until this process's writer commits, or ``poll_interval`` passes."""
         if self._written is None:
             self._written = asyncio.Event()
-        written = asyncio.ensure_future(self._written.wait())
-        sleeper = asyncio.ensure_future(self.clock.sleep(self.poll_interval))
-        try:
-            await asyncio.wait({written, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (written, sleeper):
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+        await race(self._written.wait(), self.clock.sleep(self.poll_interval),
+                   name="journal-wait")
 
     def __repr__(self) -> str:
         role = "writer" if self._writer is not None else "reader"
