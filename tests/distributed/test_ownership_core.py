@@ -274,3 +274,20 @@ def test_never_two_owners_and_always_converges(steps: list[str]) -> None:
     for account in ACCOUNTS:
         assert cluster.owners[account].worker == desired_owner(account, live)
         assert cluster.streamers(account) == [cluster.owners[account].worker]
+
+
+def test_a_vanished_lease_is_left_to_its_holder_for_the_grace_period() -> None:
+    # w1 held acct-x; NATS was down past the TTL, so its lease vanished; w2 is the desired owner
+    account = next(a for a in ACCOUNTS if desired_owner(a, {"w1", "w2"}) == "w2")
+    w2 = OwnershipCore("w2", [account], claim_grace=3.0)
+    view = ClusterView(workers=frozenset({"w1", "w2"}), previous={account: "w1"})
+    assert w2.decide(view, now=100.0) == []
+    assert w2.decide(view, now=102.9) == []
+    assert w2.decide(view, now=103.0) == [Claim(account)]  # w1 did not take it back
+    # the holder itself claims at once, and keeps streaming
+    w1 = OwnershipCore("w1", [account], claim_grace=3.0)
+    w1.running[account] = Mode.OWNED
+    assert w1.decide(view, now=100.0) == [Claim(account)]
+    # never held (a fresh log): no grace
+    fresh = OwnershipCore("w2", [account], claim_grace=3.0)
+    assert fresh.decide(ClusterView(workers=frozenset({"w2"})), now=0.0) == [Claim(account)]

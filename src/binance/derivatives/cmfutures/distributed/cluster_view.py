@@ -31,6 +31,7 @@ class BucketWatch:
     def __init__(self) -> None:
         self.entries: dict[str, Lease] = {}
         self.tombstones: dict[str, int] = {}
+        self.previous: dict[str, str] = {}  # key -> the value it held when it vanished
         self.changed = asyncio.Event()
 
     def apply(self, key: str, value: bytes | None, revision: int, operation: str | None) -> None:
@@ -40,7 +41,9 @@ class BucketWatch:
         if revision <= known_revision:
             return
         if operation in _REMOVED or not value:
-            self.entries.pop(key, None)
+            gone = self.entries.pop(key, None)
+            if gone is not None:
+                self.previous[key] = gone.worker
             self.tombstones[key] = revision
         else:
             self.entries[key] = Lease(value.decode(), revision)
@@ -73,7 +76,10 @@ class WatchedCluster:
         applied too.
         """
         await self.stop()
+        before = self.owners.entries
         self.owners, self.workers, self.requests = BucketWatch(), BucketWatch(), BucketWatch()
+        # leases that vanished while we were away: their holders get the grace period
+        self.owners.previous.update({k: lease.worker for k, lease in before.items()})
         await self.start()
 
     async def start(self) -> None:
@@ -119,4 +125,5 @@ class WatchedCluster:
             leaving=frozenset(w for w, lease in live.items() if lease.worker == "leaving"),
             owners=dict(self.owners.entries),
             requests=dict(self.requests.entries),
+            previous=dict(self.owners.previous),
         )

@@ -68,10 +68,12 @@ class ClusterView:
         accounts).
     :ivar owners: account -> owner lease.
     :ivar requests: account -> handover request (the requesting worker).
+    :ivar previous: account -> the worker whose lease of it was last seen to vanish.
     """
 
     workers: frozenset[str]
     leaving: frozenset[str] = frozenset()
+    previous: Mapping[str, str] = field(default_factory=dict)
     owners: Mapping[str, Lease] = field(default_factory=dict)
     requests: Mapping[str, Lease] = field(default_factory=dict)
 
@@ -174,13 +176,18 @@ class OwnershipCore:
     :meth:`claimed`, :meth:`lease_lost`, :meth:`transferred` and :meth:`stream_live`.
     """
 
-    def __init__(self, worker_id: str, accounts: Iterable[str]) -> None:
+    def __init__(
+        self, worker_id: str, accounts: Iterable[str], *, claim_grace: float = 0.0
+    ) -> None:
         self.worker_id = worker_id
         self.accounts: tuple[str, ...] = tuple(dict.fromkeys(accounts))
+        self.claim_grace = claim_grace
+        self._free_since: dict[str, float] = {}
         self.running: dict[str, Mode] = {}
         self.live: set[str] = set()
         self.requested: set[str] = set()
         self.leaving = False
+        self._now = 0.0
 
     # ----------------------------------------------------------------- inputs
 
@@ -235,8 +242,15 @@ class OwnershipCore:
 
     # ----------------------------------------------------------------- decisions
 
-    def decide(self, view: ClusterView) -> list[OwnershipAction]:
-        """The actions that bring this worker's share in line with ``view``."""
+    def decide(self, view: ClusterView, now: float = 0.0) -> list[OwnershipAction]:
+        """The actions that bring this worker's share in line with ``view`` at time ``now``.
+
+        An account whose lease another worker held is claimed only ``claim_grace`` seconds
+        after its lease was first seen gone: if that worker is alive and still streaming it
+        (NATS was unreachable longer than the TTL), it takes the lease back meanwhile, and no
+        needless failover (with its gap) happens.
+        """
+        self._now = now
         workers = set(view.workers) - view.leaving
         if self.leaving:
             workers.discard(self.worker_id)
@@ -244,8 +258,18 @@ class OwnershipCore:
             workers.add(self.worker_id)
         actions: list[OwnershipAction] = []
         for account in self.accounts:
+            if account in view.owners:
+                self._free_since.pop(account, None)
+            else:
+                self._free_since.setdefault(account, now)
             actions += self._decide_one(account, view, desired_owner(account, workers))
         return actions
+
+    def _may_claim(self, account: str, view: ClusterView) -> bool:
+        previous = view.previous.get(account)
+        if previous is None or previous == self.worker_id:
+            return True
+        return self._now - self._free_since.get(account, self._now) >= self.claim_grace
 
     def _decide_one(
         self, account: str, view: ClusterView, desired: str | None
@@ -269,7 +293,7 @@ class OwnershipCore:
             return self.lease_lost(account)
         if lease is None:
             if desired == me and not self.leaving:
-                return [Claim(account)]
+                return [Claim(account)] if self._may_claim(account, view) else []
             if mode is Mode.SHADOW and desired != me:
                 return self._stop(account)
             return []

@@ -95,7 +95,10 @@ class Worker:
         self.jetstream = jetstream or JetStreamOptions()
         self._pool_factory = pool_factory or self._default_pool
         self.journal = journal
-        self.core = OwnershipCore(self.worker_id, sorted(self.accounts))
+        # a vanished lease's holder gets one renewal interval to take it back
+        self.core = OwnershipCore(
+            self.worker_id, sorted(self.accounts), claim_grace=self.options.renew_interval
+        )
         self._stop = asyncio.Event()
         self._failover_since: dict[str, float | None] = {}
         self._claim_since: dict[str, float | None] = {}
@@ -176,7 +179,7 @@ class Worker:
         loop = asyncio.get_running_loop()
         last_heartbeat = loop.time()
         while not done() and (deadline is None or loop.time() < deadline):
-            await self._apply(self.core.decide(self._cluster.view()))
+            await self._apply(self.core.decide(self._cluster.view(), loop.time()))
             if loop.time() - last_heartbeat >= self.options.renew_interval:
                 await self._heartbeat("leaving" if self.core.leaving else "live")
                 last_heartbeat = loop.time()
@@ -248,7 +251,8 @@ class Worker:
                 case Claim():
                     # read before claiming: once the lease is ours, other workers may start
                     # shadows that publish, and the gap must end where coverage stopped
-                    self._claim_since[account] = await self._last_stored_time(account)
+                    if account not in self.core.running:  # a new stream: it may need a gap
+                        self._claim_since[account] = await self._last_stored_time(account)
                     new = await self._claim(account)
                     if new is None:
                         return []
@@ -256,7 +260,13 @@ class Worker:
                     _log.info("claimed %s", account)
                     return self.core.claimed(account)
                 case Renew(revision=rev):
-                    new = await self._kv_call(owners.update, account, me.encode(), last=rev)
+                    try:
+                        new = await self._kv_call(owners.update, account, me.encode(), last=rev)
+                    except KeyWrongLastSequenceError:
+                        # a stale revision: the lease may have expired (NATS was away) rather
+                        # than passed to another worker; _claim takes a free key back and
+                        # raises only if another worker holds it
+                        new = await self._claim(account)
                     if new is not None:
                         watch.wrote(account, me, new)
                     return []
@@ -301,7 +311,8 @@ class Worker:
     async def _claim(self, account: str) -> int | None:
         """Create the lease if nobody holds it: compare-and-set on the key's last revision.
 
-        An absent key, a deleted one and an expiry marker all count as free.
+        An absent key, a deleted one and an expiry marker all count as free, and so does
+        this worker's own lease at a revision it had not seen.
 
         :returns: the new revision, or None if NATS could not be reached.
         :raises KeyWrongLastSequenceError: another worker holds the lease.
@@ -319,7 +330,7 @@ class Worker:
             entry = await owners.get(account)
         except (KeyNotFoundError, KeyDeletedError) as exc:
             entry = exc.entry
-        if entry is not None and entry.value:
+        if entry is not None and entry.value and entry.value != me:
             raise KeyWrongLastSequenceError()  # a live lease: someone else's
         revision = entry.revision if entry is not None and entry.revision else 0
         return await self._kv_call(owners.update, account, me, last=revision)  # type: ignore[no-any-return]
