@@ -90,6 +90,7 @@ from .keys import (
     KeyState,
     ListenKeyMachine,
 )
+from .keys import describe as _describe
 from .options import StreamOptions
 from .stats import KeepaliveStats, StatsRecorder, StreamStats
 
@@ -739,12 +740,3 @@ class StreamCore:
 
     def _masked_url(self, key: str) -> str:
         return f"{self._host}/ws/{mask_key(key)}"
-
-
-def _describe(error: RestError) -> str:
-    parts = [f"HTTP {error.status}" if error.status else "network error"]
-    if error.code is not None:
-        parts.append(f"code {error.code}")
-    if error.message:
-        parts.append(error.message)
-    return ", ".join(parts)
