@@ -244,3 +244,39 @@ def test_a_refused_subscription_renews_the_key() -> None:
                               T + 0.3)
     (connected,) = [x.message for x in out if isinstance(x, Deliver)]
     assert isinstance(connected, StreamConnected) and connected.connection_id == connect.conn_id
+
+
+def test_unphased_key_machine_keeps_alive_one_interval_after_each_confirmation() -> None:
+    """``phase=None`` (a single UserDataStream): no alignment, ``interval`` after each OK."""
+    opts = StreamOptions().replace(keepalive_interval=300)
+    m = ListenKeyMachine(opts, phase=None)
+    m.start(1000.3)
+    m.create_ok("K" * 64, 1000.3)
+    assert m.keepalive_due == pytest.approx(1300.3)
+    assert m.tick(1300.3) == [KeyRequest("keepalive")]
+    m.keepalive_ok(1301.0)
+    assert m.keepalive_due == pytest.approx(1601.0)
+
+
+def test_check_now_asks_for_an_early_keepalive_once() -> None:
+    opts = StreamOptions().replace(keepalive_interval=1800)
+    m = ListenKeyMachine(opts, phase=None)
+    assert m.check_now(0.0) is False  # no key yet
+    m.start(0.0)
+    m.create_ok("K" * 64, 0.0)
+    assert m.check_now(10.0) is True
+    assert m.next_deadline() == 10.0
+    assert m.tick(10.0) == [KeyRequest("keepalive")]
+    assert m.check_now(11.0) is False  # already in flight
+
+
+def test_events_on_the_key_move_the_loss_window() -> None:
+    opts = StreamOptions().replace(keepalive_interval=300)
+    m = ListenKeyMachine(opts, phase=None)
+    m.start(0.0)
+    m.create_ok("K" * 64, 0.0)
+    m.note_alive(50.0)
+    m.note_alive(40.0)  # never backwards
+    m.tick(300.0)
+    lost = m.keepalive_failed(RestError(status=400, code=-1125), 301.0)
+    assert isinstance(lost[0], KeyLost) and lost[0].since == 50.0

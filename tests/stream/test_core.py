@@ -781,3 +781,47 @@ def test_repeated_handshake_failures_verify_the_key_early() -> None:
     assert keepalives == [Keepalive()]  # after the third failure, long before T0 + 1800
     acts = h.feed(h.core.keepalive_failed(RestError(status=400, code=-1125), h.now))
     assert only(acts, CreateKey)
+
+
+# ------------------------------------------------------------------ one listen-key machine
+
+
+def test_the_listen_key_lifecycle_is_the_pools_listen_key_machine() -> None:
+    from binance.derivatives.cmfutures.stream.keys import KeyState, ListenKeyMachine
+
+    h = Harness()
+    h.start_connected()
+    keys = h.core._keys
+    assert isinstance(keys, ListenKeyMachine)
+    assert keys.state is KeyState.ACTIVE and keys.key == KEY_A
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RestError(status=401, code=-2015),
+        RestError(status=403),
+        RestError(status=400, code=-2014),
+    ],
+)
+def test_rejected_api_key_on_keepalive_stops_the_stream(error: RestError) -> None:
+    """Behaviour change (issue 11, one machine): a keepalive answered with a final error
+    (``fatal.is_fatal``: the API key was revoked) stops the stream, as it fails a pool account
+    and as it fails a create; it used to be retried forever."""
+    h = Harness(keepalive_interval=300)
+    conn = h.start_connected()
+    assert only(h.advance_to(T0 + 300), Keepalive)
+    acts = h.feed(h.core.keepalive_failed(error, h.now))
+    (fail,) = only(acts, Fail)
+    assert "keepalive rejected" in fail.reason
+    assert Close(conn, fail.reason) in acts
+    assert h.core.phase is Phase.FAILED and h.core.next_deadline() is None
+
+
+def test_keepalive_server_errors_are_still_retried() -> None:
+    h = Harness(keepalive_interval=300)
+    h.start_connected()
+    assert only(h.advance_to(T0 + 300), Keepalive)
+    acts = h.feed(h.core.keepalive_failed(RestError(status=500), h.now))
+    assert not only(acts, Fail) and h.core.phase is Phase.RUNNING
+    assert h.core.stats(h.now).keepalive.failures == 1

@@ -491,3 +491,20 @@ async def test_deleted_key_with_handshakes_rejected_is_found_out_quickly(harness
     harness.emit(1)
     await harness.settle()
     harness.check_accounted()
+
+
+async def test_keepalive_rejecting_the_api_key_stops_the_stream(harness: Any) -> None:
+    """Behaviour change (issue 11: one listen-key machine for stream and pool): a keepalive
+    answered 401 / -2015 stops the stream with that ApiException after delivering what was
+    buffered, as a rejected create does; it used to be retried forever."""
+    from binance.derivatives.cmfutures import ApiException
+
+    stream = await harness.open(config={"retries": 0}, keepalive_interval=600)
+    harness.emit(1)
+    await harness.settle()
+    harness.sim.faults.fail_next_rest(1, status=401, code=-2015, path="/dapi/v1/listenKey")
+    await harness.advance(601, step=300)
+    await harness.settle()
+    assert isinstance(harness.error, ApiException) and harness.error.status == 401
+    assert len(harness.data()) == 1
+    assert not stream.stats.connected

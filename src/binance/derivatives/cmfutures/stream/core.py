@@ -9,7 +9,10 @@ clock; :meth:`StreamCore.next_deadline` says when it next wants :meth:`StreamCor
 Rules it implements (``docs/stream.md`` has the user-facing version):
 
 * Create a key, connect ``{stream_host}/ws/{key}``, deliver events.
-* Keep the key alive every ``keepalive_interval``; retry failures after
+* The listen-key rules below are :class:`~.keys.ListenKeyMachine`'s, the per-account machine
+  the pool uses (unphased here: ``phase=None``); this core executes its outputs.
+* Keep the key alive every ``keepalive_interval``; a final answer (:func:`~.fatal.is_fatal`)
+  stops the stream, as on create; retry other failures after
   ``keepalive_retry_delays``; on -1125 create a new key and reconnect. The keepalive doubles
   as the probe that finds a key another client of the account deleted (one key per account),
   which is why its default interval (5 min) is far below the key's 60-minute lifetime. When
@@ -78,14 +81,22 @@ from .actions import (
 from .backoff import Backoff
 from .dedup import RecentIdentities
 from .fatal import is_fatal as _is_fatal
+from .keys import (
+    INVALID_LISTEN_KEY,
+    KeyFailed,
+    KeyLost,
+    KeyOutput,
+    KeyRequest,
+    KeyState,
+    ListenKeyMachine,
+)
+from .keys import describe as _describe
 from .options import StreamOptions
 from .stats import KeepaliveStats, StatsRecorder, StreamStats
 
 __all__ = ["INVALID_LISTEN_KEY", "Phase", "StreamCore", "StreamFailed"]
 
 logger = logging.getLogger("binance.derivatives.cmfutures.stream")
-
-INVALID_LISTEN_KEY = -1125
 
 # Consecutive failed handshakes after which the key is verified with an early keepalive.
 _VERIFY_KEY_AFTER = 3
@@ -176,25 +187,14 @@ class StreamCore:
         self.options = opts = options if options is not None else StreamOptions()
         rng = rng if rng is not None else random.Random()
         self._backoff = Backoff(opts.backoff_initial, opts.backoff_factor, opts.backoff_max, rng)
-        self._create_backoff = Backoff(
-            opts.backoff_initial, opts.backoff_factor, opts.backoff_max, rng
-        )
+        # The listen-key lifecycle (create, keepalive, expiry, -1125, fatal answers) is the
+        # pool's per-account machine; one stream needs no keepalive spreading (phase None).
+        self._keys = ListenKeyMachine(opts, phase=None, rng=rng)
         self._dedup = RecentIdentities(opts.dedup_size)
         self._stats = StatsRecorder()
         self._out: list[Action] = []
         self._phase = Phase.NEW
         self._ids = itertools.count(1)
-
-        self._key: str | None = None
-        self._key_dead = False
-        self._key_confirmed_at = 0.0
-        self._key_valid_until: float | None = None
-        self._creating = False
-        self._create_reason = "start"
-        self._create_at: float | None = None
-
-        self._keepalive_at: float | None = None
-        self._keepalive_in_flight = False
 
         self._conns: dict[int, _Conn] = {}
         self._primary: int | None = None
@@ -217,7 +217,15 @@ class StreamCore:
     @property
     def listen_key(self) -> str | None:
         """The current key (unmasked: never log it), or None."""
-        return self._key
+        return self._keys.key
+
+    @property
+    def _key(self) -> str | None:
+        return self._keys.key
+
+    @property
+    def _creating(self) -> bool:
+        return self._keys.state is KeyState.CREATING
 
     @property
     def connected(self) -> bool:
@@ -241,8 +249,9 @@ class StreamCore:
         """A snapshot of the counters at ``now`` (``queued`` is left for the driver)."""
         s = self._stats
         keepalive_due = None
-        if self._phase is Phase.RUNNING:
-            keepalive_due = self._keepalive_at
+        keys = self._keys
+        if self._phase is Phase.RUNNING and not keys.keepalive_in_flight and self._key_usable():
+            keepalive_due = keys.keepalive_due
         return StreamStats(
             events_by_type=dict(s.events_by_type),
             events=s.events,
@@ -259,9 +268,9 @@ class StreamCore:
             connected=self.connected,
             listen_key=None if self._key is None else mask_key(self._key),
             keepalive=KeepaliveStats(
-                last_ok=s.keepalive_last_ok,
-                failures=s.keepalive_failures,
-                total_failures=s.keepalive_total_failures,
+                last_ok=keys.last_ok,
+                failures=keys.failures,
+                total_failures=keys.total_failures,
                 next_due=keepalive_due,
             ),
             lag=s.lag(),
@@ -280,13 +289,9 @@ class StreamCore:
             return None
         opts = self.options
         candidates: list[float] = []
-        if self._create_at is not None and not self._creating:
-            candidates.append(self._create_at)
-        if self._key_usable():
-            if self._keepalive_at is not None and not self._keepalive_in_flight:
-                candidates.append(self._keepalive_at)
-            if self._key_valid_until is not None and not self._creating and self._create_at is None:
-                candidates.append(self._key_valid_until)
+        key_deadline = self._keys.next_deadline()
+        if key_deadline is not None:
+            candidates.append(key_deadline)
         if self._reconnect_at is not None:
             candidates.append(self._reconnect_at)
         rotate_at = self._rotate_at()
@@ -312,7 +317,7 @@ class StreamCore:
         if self._phase is not Phase.NEW:
             raise RuntimeError(f"StreamCore.start() called in phase {self._phase.value}")
         self._phase = Phase.RUNNING
-        self._issue_create("start")
+        self._key_outputs(self._keys.start(now), now)
         return self._flush(now)
 
     def tick(self, now: float) -> list[Action]:
@@ -321,34 +326,22 @@ class StreamCore:
 
     def create_key_ok(self, key: str, now: float) -> list[Action]:
         """``POST /dapi/v1/listenKey`` returned ``key``."""
-        self._creating = False
-        if self._phase is not Phase.RUNNING:
+        keys = self._keys
+        if self._phase is not Phase.RUNNING or keys.state is not KeyState.CREATING:
             return self._flush(now)
         if not isinstance(key, str) or not key:
             return self.create_key_failed(
                 RestError(status=200, message=f"no listen key in the answer: {key!r}"), now
             )
-        self._create_backoff.reset()
-        old, old_dead, old_confirmed = self._key, self._key_dead, self._key_confirmed_at
-        self._key = key
-        self._key_dead = False
-        self._confirm_key(now)
+        old, old_confirmed, create_reason = keys.key, keys.confirmed_at, self._create_reason
+        self._key_outputs(keys.create_ok(key, now), now)
         if old is not None and old != key:
             self._stats.key_renewals += 1
-            logger.warning(
-                "listen key %s replaced by %s (%s)",
-                mask_key(old),
-                mask_key(key),
-                self._create_reason,
-            )
-            self._deliver(ListenKeyRenewed(now, mask_key(old), mask_key(key), self._create_reason))
-            reason = f"listen key replaced ({self._create_reason})"
-            since = old_confirmed
+            self._deliver(ListenKeyRenewed(now, mask_key(old), mask_key(key), create_reason))
+            reason = f"listen key replaced ({create_reason})"
             for c in [c for c in self._conns.values() if c.key != key]:
-                self._drop(c, now, reason, gap_since=since)
-        elif old is not None and not old_dead:
-            logger.info("listen key %s still alive (create returned it again)", mask_key(key))
-        else:
+                self._drop(c, now, reason, gap_since=old_confirmed)
+        elif old is None:
             logger.info("listen key %s created", mask_key(key))
         if not self._conns:
             self._reconnect_at = None
@@ -361,17 +354,12 @@ class StreamCore:
 
     def create_key_failed(self, error: RestError, now: float) -> list[Action]:
         """``POST /dapi/v1/listenKey`` failed."""
-        self._creating = False
-        if self._phase is not Phase.RUNNING:
+        if self._phase is not Phase.RUNNING or self._keys.state is not KeyState.CREATING:
             return self._flush(now)
-        if is_fatal(error):
+        if is_fatal(error):  # the shared rule, or the server's TLS certificate is rejected
             self._fail(error, f"listen key creation rejected: {_describe(error)}")
             return self._flush(now)
-        delay = max(self._create_backoff.next_delay(), error.retry_after or 0.0)
-        self._create_at = now + delay
-        logger.warning(
-            "listen key creation failed (%s); retrying in %.1fs", _describe(error), delay
-        )
+        self._key_outputs(self._keys.create_failed(error, now), now)
         return self._flush(now)
 
     def connection_failed_permanently(
@@ -385,35 +373,16 @@ class StreamCore:
 
     def keepalive_ok(self, now: float) -> list[Action]:
         """``PUT /dapi/v1/listenKey`` succeeded."""
-        self._keepalive_in_flight = False
-        if self._phase is Phase.RUNNING and self._key_usable():
-            self._confirm_key(now)
+        if self._phase is Phase.RUNNING:
+            self._key_outputs(self._keys.keepalive_ok(now), now)
         return self._flush(now)
 
     def keepalive_failed(self, error: RestError, now: float) -> list[Action]:
-        """``PUT /dapi/v1/listenKey`` failed."""
-        self._keepalive_in_flight = False
-        if self._phase is not Phase.RUNNING or not self._key_usable():
-            return self._flush(now)
-        if error.code == INVALID_LISTEN_KEY:
-            self._kill_key(
-                now, "listen key no longer exists (-1125 on keepalive)", self._key_confirmed_at
-            )
-            return self._flush(now)
-        s = self._stats
-        s.keepalive_failures += 1
-        s.keepalive_total_failures += 1
-        delays = self.options.keepalive_retry_delays
-        delay = delays[min(s.keepalive_failures, len(delays)) - 1]
-        if error.retry_after is not None:
-            delay = max(delay, error.retry_after)
-        self._keepalive_at = now + delay
-        logger.warning(
-            "listen key keepalive failed (%s), %d in a row; retrying in %.0fs",
-            _describe(error),
-            s.keepalive_failures,
-            delay,
-        )
+        """``PUT /dapi/v1/listenKey`` failed: -1125 loses the key (a new one, a gap); a final
+        answer (:func:`~.fatal.is_fatal`: the API key is revoked) stops the stream; anything
+        else is retried after ``keepalive_retry_delays``."""
+        if self._phase is Phase.RUNNING:
+            self._key_outputs(self._keys.keepalive_failed(error, now), now)
         return self._flush(now)
 
     def delete_key_done(self, now: float, error: RestError | None = None) -> list[Action]:
@@ -505,7 +474,7 @@ class StreamCore:
                 self._kill_key(now, "listen key expired (listenKeyExpired event)", caught_up)
             return self._flush(now)
         if c.key == self._key:
-            self._key_confirmed_at = max(self._key_confirmed_at, caught_up)
+            self._keys.note_alive(caught_up)
         return self._flush_postponing(now)
 
     def ping_received(self, conn_id: int, payload: bytes, now: float) -> list[Action]:
@@ -550,9 +519,10 @@ class StreamCore:
         if self._phase in (Phase.CLOSING, Phase.CLOSED):
             return []
         was_running = self._phase is Phase.RUNNING
-        had_key = (self._key is not None and not self._key_dead) or self._creating
+        had_key = (self._key is not None and not self._keys.dead) or self._creating
         self._phase = Phase.CLOSING
         self._hint = None
+        self._keys.close(now, delete=False)
         for c in list(self._conns.values()):
             self._out.append(Close(c.id, "closed by the user"))
         self._conns.clear()
@@ -594,31 +564,9 @@ class StreamCore:
 
     def _fire(self, now: float) -> None:
         opts = self.options
-        if self._create_at is not None and self._create_at <= now and not self._creating:
-            self._create_at = None
-            self._issue_create(self._create_reason)
-        if self._key_usable():
-            if (
-                self._keepalive_at is not None
-                and self._keepalive_at <= now
-                and not self._keepalive_in_flight
-            ):
-                self._keepalive_at = None
-                self._keepalive_in_flight = True
-                self._out.append(Keepalive())
-            if (
-                self._key_valid_until is not None
-                and self._key_valid_until <= now
-                and not self._creating
-                and self._create_at is None
-            ):
-                self._key_valid_until = None
-                logger.warning(
-                    "listen key %s not kept alive for %.0fs: presumed expired, asking again",
-                    mask_key(self._key),
-                    opts.listen_key_lifetime,
-                )
-                self._issue_create("listen key presumed expired (keepalive failing)")
+        self._key_outputs(self._keys.tick(now), now)
+        if self._phase is not Phase.RUNNING:
+            return
         for c in list(self._conns.values()):
             if c.id not in self._conns:
                 continue
@@ -663,36 +611,31 @@ class StreamCore:
         return max(p.opened_at + self.options.rotate_after, self._rotate_not_before)
 
     def _key_usable(self) -> bool:
-        return self._key is not None and not self._key_dead
+        return self._key is not None and not self._keys.dead
 
-    def _confirm_key(self, now: float) -> None:
-        self._key_confirmed_at = now
-        self._key_valid_until = now + self.options.listen_key_lifetime
-        self._keepalive_at = now + self.options.keepalive_interval
-        self._stats.keepalive_last_ok = now
-        self._stats.keepalive_failures = 0
-
-    def _issue_create(self, reason: str) -> None:
-        self._creating = True
-        self._create_reason = reason
-        self._out.append(CreateKey(reason))
+    def _key_outputs(self, outputs: list[KeyOutput], now: float) -> None:
+        """Carry out what the listen-key machine decided."""
+        for o in outputs:
+            if isinstance(o, KeyRequest):
+                if o.kind == "create":
+                    self._create_reason = o.reason
+                    self._out.append(CreateKey(o.reason))
+                elif o.kind == "keepalive":
+                    self._out.append(Keepalive())
+                # "delete" is decided by close() itself (it also deletes a key being created)
+            elif isinstance(o, KeyLost):
+                self._reconnect_at = None
+                for c in list(self._conns.values()):
+                    self._drop(c, now, o.reason, gap_since=o.since)
+            elif isinstance(o, KeyFailed):
+                self._fail(o.error, o.reason)
+            # KeyReady: create_key_ok() handles the new key
 
     def _kill_key(self, now: float, reason: str, since: float) -> None:
         """The current key is known invalid: drop its connections, ask for a new one."""
-        if not self._key_usable():
-            return
-        logger.warning("listen key %s unusable: %s", mask_key(self._key), reason)
-        self._key_dead = True
-        self._keepalive_at = None
-        self._key_valid_until = None
-        self._reconnect_at = None
-        for c in list(self._conns.values()):
-            self._drop(c, now, reason, gap_since=since)
-        if not self._creating:
-            self._create_at = None
-            self._issue_create(reason)
-        else:
+        if self._creating:
             self._create_reason = reason
+        self._key_outputs(self._keys.invalidate(reason, since, now), now)
 
     def _connect(self, now: float, purpose: str) -> None:
         key = self._key
@@ -738,11 +681,10 @@ class StreamCore:
                 self._connect_failures % _VERIFY_KEY_AFTER == 0
                 and self._key_usable()
                 and c.key == self._key
-                and not self._keepalive_in_flight
             ):
                 # Handshakes keep failing: maybe the key is gone. A keepalive now finds out
                 # (-1125) instead of at the next scheduled one, up to 30 minutes away.
-                self._keepalive_at = now
+                self._keys.check_now(now)
         if c.id == self._primary:
             self._primary = None
             survivors = [o for o in self._conns.values() if o.state in _LIVE]
@@ -781,6 +723,7 @@ class StreamCore:
     def _fail(self, error: RestError, reason: str) -> None:
         logger.error("user data stream stopped: %s", reason)
         self._phase = Phase.FAILED
+        self._keys.close(0.0, delete=False)
         for c in list(self._conns.values()):
             self._out.append(Close(c.id, reason))
         self._conns.clear()
@@ -790,7 +733,6 @@ class StreamCore:
         self._out.append(Fail(exc, reason))
 
     def _clear_timers(self) -> None:
-        self._create_at = self._keepalive_at = self._key_valid_until = None
         self._reconnect_at = None
 
     def _deliver(self, message: StreamMessage) -> None:
@@ -798,12 +740,3 @@ class StreamCore:
 
     def _masked_url(self, key: str) -> str:
         return f"{self._host}/ws/{mask_key(key)}"
-
-
-def _describe(error: RestError) -> str:
-    parts = [f"HTTP {error.status}" if error.status else "network error"]
-    if error.code is not None:
-        parts.append(f"code {error.code}")
-    if error.message:
-        parts.append(error.message)
-    return ", ".join(parts)

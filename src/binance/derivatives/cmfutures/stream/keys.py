@@ -16,7 +16,10 @@ Rules:
   accounts send N keepalives evenly over each interval instead of in the same second. The first
   keepalive after a create is the first aligned time at least ``interval / 4`` later, so the
   longest stretch between two confirmations is ``1.25 * interval`` (37.5 min by default),
-  well inside the 60-minute lifetime.
+  well inside the 60-minute lifetime. ``phase=None`` (a single stream: nothing to spread)
+  schedules each keepalive ``interval`` after the last confirmation instead.
+* :meth:`ListenKeyMachine.check_now` asks for a keepalive at once (an owner whose handshakes
+  keep failing uses it to find a deleted key now rather than at the next scheduled keepalive).
 * A failed keepalive is retried after ``keepalive_retry_delays`` (or ``Retry-After``).
 * -1125 on keepalive, or ``listenKeyExpired`` for the current key: the key is *lost*
   (:class:`KeyLost`), then a new one is created (:class:`KeyReady` with ``old`` set).
@@ -111,7 +114,7 @@ class ListenKeyMachine:
     :param options: the timings (``keepalive_interval``, ``keepalive_retry_delays``,
         ``listen_key_lifetime``, backoff) of :class:`~.options.StreamOptions`.
     :param phase: where in each keepalive interval this account's keepalives fall, seconds in
-        ``[0, keepalive_interval)``.
+        ``[0, keepalive_interval)``; None: ``keepalive_interval`` after each confirmation.
     :param rng: random source of the creation backoff jitter.
     """
 
@@ -134,10 +137,13 @@ class ListenKeyMachine:
     )
 
     def __init__(
-        self, options: StreamOptions, phase: float = 0.0, rng: random.Random | None = None
+        self,
+        options: StreamOptions,
+        phase: float | None = 0.0,
+        rng: random.Random | None = None,
     ) -> None:
         self._opts = options
-        self._phase = phase % options.keepalive_interval
+        self._phase = None if phase is None else phase % options.keepalive_interval
         self._backoff = Backoff(
             options.backoff_initial, options.backoff_factor, options.backoff_max, rng
         )
@@ -168,6 +174,20 @@ class ListenKeyMachine:
     @property
     def keepalive_due(self) -> float | None:
         return self._keepalive_at
+
+    @property
+    def keepalive_in_flight(self) -> bool:
+        return self._keepalive_in_flight
+
+    @property
+    def dead(self) -> bool:
+        """The current key is known invalid (a new one is being created)."""
+        return self._dead
+
+    @property
+    def confirmed_at(self) -> float:
+        """The last time the key was known good (events after it may be lost with it)."""
+        return self._confirmed_at
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next be called, or None."""
@@ -280,6 +300,19 @@ class ListenKeyMachine:
         )
         return []
 
+    def note_alive(self, at: float) -> None:
+        """An event arrived on the current key, sent at ``at``: the key was good until then."""
+        if at > self._confirmed_at:
+            self._confirmed_at = at
+
+    def check_now(self, now: float) -> bool:
+        """Ask for a keepalive at the next :meth:`tick` (it finds a deleted key: -1125).
+        False when there is nothing to check or a keepalive is already in flight."""
+        if self.state is not KeyState.ACTIVE or self._dead or self._keepalive_in_flight:
+            return False
+        self._keepalive_at = now
+        return True
+
     def invalidate(self, reason: str, since: float, now: float) -> list[KeyOutput]:
         """The current key is known dead (``listenKeyExpired``, -1125): lose it, create anew."""
         if not self.usable or self.key is None:
@@ -315,9 +348,12 @@ class ListenKeyMachine:
         self._confirmed_at = now
         self._valid_until = now + opts.listen_key_lifetime
         interval = opts.keepalive_interval
-        earliest = now + interval / 4
-        k = math.ceil((earliest - self._phase) / interval)
-        self._keepalive_at = self._phase + k * interval
+        if self._phase is None:
+            self._keepalive_at = now + interval
+        else:
+            earliest = now + interval / 4
+            k = math.ceil((earliest - self._phase) / interval)
+            self._keepalive_at = self._phase + k * interval
         self.last_ok = now
         self.failures = 0
 

@@ -100,9 +100,6 @@ class StatsRecorder:
         self.gaps = 0
         self.key_renewals = 0
         self.last_event_at: float | None = None
-        self.keepalive_last_ok: float | None = None
-        self.keepalive_failures = 0
-        self.keepalive_total_failures = 0
         self.backpressure_pauses = 0
         self._lag_count = 0
         self._lag_sum = 0.0
