@@ -107,7 +107,7 @@ class WatchedCluster:
         finally:
             ready.set()
             with contextlib.suppress(Exception):
-                await watcher.stop()
+                await asyncio.wait_for(watcher.stop(), 2.0)
 
     async def stop(self) -> None:
         """Stop the watchers."""

@@ -45,6 +45,20 @@ __all__ = ["Worker", "default_worker_id"]
 _log = logging.getLogger("binance.derivatives.cmfutures.distributed")
 
 
+_CLOSE_TIMEOUT = 5.0
+
+
+async def _bounded(step: Any, what: str) -> None:
+    """Await ``step`` for at most ``_CLOSE_TIMEOUT`` seconds; log (not raise) if it hangs."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait([task], timeout=_CLOSE_TIMEOUT)
+    if not done:
+        task.cancel()
+        _log.warning("%s took over %g s; abandoned", what, _CLOSE_TIMEOUT)
+    elif not task.cancelled() and task.exception() is not None:
+        _log.warning("%s failed: %s", what, type(task.exception()).__name__)
+
+
 def default_worker_id() -> str:
     """``<host>-<pid>``, reduced to the account-id alphabet."""
     raw = f"{socket.gethostname()}-{os.getpid()}"
@@ -167,9 +181,10 @@ class Worker:
                     pump.cancel()
                     await asyncio.wait([pump])
         finally:
+            # bounded: a stuck NATS call must not keep a stopping worker alive
             if self._cluster is not None:
-                await self._cluster.stop()
-            await nc.close()
+                await _bounded(self._cluster.stop(), "stopping the KV watchers")
+            await _bounded(nc.close(), "closing the NATS connection")
 
     # ----------------------------------------------------------------- the control loop
 
