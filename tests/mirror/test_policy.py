@@ -283,3 +283,18 @@ def test_fail_from_the_driver_is_terminal() -> None:
     error = RuntimeError("journal full")
     assert policy.fail(error) == Fail(error) and policy.phase is ResyncPhase.FAILED
     assert starts(policy.on_manual(1.0)) == [False] and policy.phase is ResyncPhase.FAILED
+
+
+def test_a_resync_asked_for_during_the_recovery_keeps_the_loop_going() -> None:
+    policy = make(resync_interval=60.0)
+    query = recovering(policy)
+    assert starts(policy.on_manual(40.0)) == [False]
+    assert policy.phase is ResyncPhase.RECOVERING  # the running loop is not restarted...
+    policy.trades_answered(query, [], 41.0)
+    while (q := policy.next_trade_query()) is not None:
+        policy.trades_answered(q, [], 41.0)
+    assert policy.phase is ResyncPhase.WAITING  # ...but it goes on to take the resync
+    policy.snapshot_started(42.0)
+    merged = policy.snapshot_succeeded(BOOK, 42.0)
+    assert isinstance(merged, Merged) and merged.report is not None
+    assert merged.report.reason == "manual"

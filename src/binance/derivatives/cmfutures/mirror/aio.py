@@ -27,6 +27,7 @@ from .policy import (
     Action,
     Fail,
     Publish,
+    ResyncPhase,
     ResyncPolicy,
     StartResync,
 )
@@ -507,7 +508,9 @@ class AccountMirror:
                 if not fut.done() and report is not None:
                     fut.set_result(report)
             await self._recover_fills()
-            return
+            if policy.phase is not ResyncPhase.WAITING:
+                return
+            # A resync was asked for during the recovery: take it now.
 
     async def _recover_fills(self) -> None:
         """Run the fill recovery the policy plans (if any): each query it asks for, retried

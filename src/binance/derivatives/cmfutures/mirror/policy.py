@@ -23,7 +23,8 @@ The rules:
 * **Audits.** With ``MirrorOptions.resync_interval`` set, each tick (every interval) begins an
   audit (not stale) unless a resync finished less than an interval ago or one is pending.
 * **Fill recovery** runs after each successful snapshot, as :class:`~.core.MirrorState` plans
-  it; each failed query is retried with its own backoff count (reset by every answer).
+  it; each failed query is retried with its own backoff count (reset by every answer). A
+  resync asked for meanwhile (manual or audit) is taken once the recovery ends.
 """
 
 from __future__ import annotations
@@ -313,9 +314,16 @@ class ResyncPolicy:
         return ScheduleRetry(delay=delay, at=now + delay, attempt=self._trade_failures)
 
     def recovery_finished(self) -> FillRecoveryPlan | None:
-        """The loop is over; returns the last recovery plan (to log a truncated one)."""
+        """The recovery is over; returns the last recovery plan (to log a truncated one).
+        The loop ends (:attr:`phase` IDLE) unless a resync was asked for meanwhile (a manual
+        resync or an audit, which a running loop does not restart for): then it goes on
+        (:attr:`phase` WAITING) with a fresh failure count."""
         if self._phase is ResyncPhase.RECOVERING:
-            self._phase = ResyncPhase.IDLE
+            if self.state.resync_pending:
+                self._phase = ResyncPhase.WAITING
+                self._failures = 0
+            else:
+                self._phase = ResyncPhase.IDLE
         return self.state.last_recovery
 
     # ------------------------------------------------------------------ failure
