@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._tasks import reap
 from ..clock import Clock, SystemClock
+from ..events import StreamGap
 from .core import MirrorState, Snapshot
 from .options import MirrorOptions, retry_delay
 from .policy import (
@@ -424,6 +425,8 @@ class AccountMirror:
         if not isinstance(message, CONTROL_EVENTS):
             self._emit(self._state.apply(message, now))
             return
+        if isinstance(message, StreamGap):
+            logger.info("stream gap (%s): resyncing", message.reason)
         actions = self._policy.on_control(message, now)
         if self._policy.connected:
             self._connected.set()
