@@ -19,9 +19,19 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._tasks import reap
 from ..clock import Clock, SystemClock
-from ..events import ListenKeyRenewed, StreamConnected, StreamDisconnected, StreamGap
+from ..events import StreamGap
 from .core import MirrorState, Snapshot
 from .options import MirrorOptions, retry_delay
+from .policy import (
+    CONTROL_EVENTS,
+    AbandonRecovery,
+    Action,
+    Fail,
+    Publish,
+    ResyncPhase,
+    ResyncPolicy,
+    StartResync,
+)
 from .recovery import RecoveryOptions, TradeQuery
 from .views import (
     AccountView,
@@ -201,12 +211,16 @@ class AccountMirror:
             and (trades_source is not None or configuration is not None or api_client is not None)
             else None
         )
-        self._state = MirrorState(memory=self._options.memory, recovery=recovery)
+        # Every resync decision is the policy's (sans-I/O, mirror/policy.py); this class
+        # only carries its actions out.
+        self._policy = ResyncPolicy(
+            MirrorState(memory=self._options.memory, recovery=recovery), self._options, self._rng,
+            delay_rule=_retry_delay,
+        )
         # Weak: a subscription its consumer dropped unsubscribes itself.
         self._subscribers: weakref.WeakSet[ChangeSubscription] = weakref.WeakSet()
         self._changed: asyncio.Event | None = None
         self._connected: asyncio.Event | None = None
-        self._live: set[int] = set()
         self._consume_task: asyncio.Task[None] | None = None
         self._resync_task: asyncio.Task[None] | None = None
         self._audit_task: asyncio.Task[None] | None = None
@@ -218,6 +232,14 @@ class AccountMirror:
         self._resync_waiters: list[asyncio.Future[ResyncReport]] = []
         self._journal = journal
         self._account = account
+
+    @property
+    def _state(self) -> MirrorState:
+        return self._policy.state
+
+    @_state.setter
+    def _state(self, state: MirrorState) -> None:
+        self._policy.state = state
 
     # ------------------------------------------------------------------ views
 
@@ -312,10 +334,10 @@ class AccountMirror:
             await self._stack.aclose()
             self._closed = True
             raise
-        self._emit(self._state.begin_resync("initial", self._clock.time(), stale=resumed))
+        actions = self._policy.start(self._clock.time(), resumed=resumed)
         self._consume_task = self._background(self._consume, "AccountMirror.consume")
-        self._start_resync_task()
-        if self._options.resync_interval is not None:
+        self._carry_out(actions)
+        if self._policy.audit_interval is not None:
             self._audit_task = self._background(self._audit, "AccountMirror.audit")
 
     def _background(
@@ -375,6 +397,7 @@ class AccountMirror:
     def _fail(self, error: BaseException) -> None:
         if self._failure is None:
             self._failure = error
+        self._policy.fail(error)
         logger.error("account mirror failed: %s", type(error).__name__)
         for task in (self._resync_task, self._audit_task, self._consume_task):
             if task is not None and task is not asyncio.current_task():
@@ -399,36 +422,27 @@ class AccountMirror:
     def _on_message(self, message: Any) -> None:
         now = self._clock.time()
         assert self._connected is not None
-        if isinstance(message, StreamConnected):
-            self._live.add(message.connection_id)
-            self._connected.set()
-        elif isinstance(message, StreamDisconnected):
-            self._live.discard(message.connection_id)
-            if not self._live:
-                # No connection at all: events are being missed from now on. (A rotation closes
-                # the old connection only after the new one is live: no resync for that.)
-                self._connected.clear()
-                self._emit(
-                    self._state.begin_resync(
-                        f"disconnected: {message.reason}", now, stale=True, cause=message
-                    )
-                )
-                self._start_resync_task(restart=True)
-        elif isinstance(message, StreamGap):
-            logger.info("stream gap (%s): resyncing", message.reason)
-            started = self._state.attempt_started_at
-            self._emit(
-                self._state.begin_resync(
-                    f"gap: {message.reason}", now, stale=True, cause=message,
-                    missed_until=message.until,
-                )
-            )
-            if started is None or self._state.attempt_started_at is None:
-                self._start_resync_task(restart=True)
-        elif isinstance(message, ListenKeyRenewed):
-            pass
-        else:
+        if not isinstance(message, CONTROL_EVENTS):
             self._emit(self._state.apply(message, now))
+            return
+        if isinstance(message, StreamGap):
+            logger.info("stream gap (%s): resyncing", message.reason)
+        actions = self._policy.on_control(message, now)
+        if self._policy.connected:
+            self._connected.set()
+        else:
+            self._connected.clear()
+        self._carry_out(actions)
+
+    def _carry_out(self, actions: list[Action]) -> None:
+        """Do what the policy decided (publish, start or restart the snapshot loop, fail)."""
+        for action in actions:
+            if isinstance(action, Publish):
+                self._emit(action.changes)
+            elif isinstance(action, StartResync):
+                self._start_resync_task(restart=action.restart)
+            elif isinstance(action, Fail):
+                self._fail(action.error)
 
     # ------------------------------------------------------------------ resync
 
@@ -444,8 +458,7 @@ class AccountMirror:
             raise RuntimeError("AccountMirror.resync() before start()")
         future: asyncio.Future[ResyncReport] = asyncio.get_running_loop().create_future()
         self._resync_waiters.append(future)
-        self._emit(self._state.begin_resync("manual", self._clock.time(), stale=False))
-        self._start_resync_task()
+        self._carry_out(self._policy.on_manual(self._clock.time()))
         return await future
 
     def _start_resync_task(self, *, restart: bool = False) -> None:
@@ -458,35 +471,35 @@ class AccountMirror:
 
     async def _resync_loop(self) -> None:
         assert self._connected is not None and self._snapshot_source is not None
-        failures = 0
+        policy = self._policy
         while True:
             await self._connected.wait()
-            self._state.begin_attempt(self._clock.time())
+            policy.snapshot_started(self._clock.time())
             journaled_through = self._journal.last_offset if self._journal is not None else 0
             try:
                 snapshot = await self._fetch(self._snapshot_source)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if _is_fatal(exc):
-                    self._fail(exc)
+                retry = policy.snapshot_failed(exc, self._clock.time())
+                if isinstance(retry, Fail):
+                    self._fail(retry.error)
                     return
-                failures += 1
-                delay = retry_delay(self._options, failures, _retry_after(exc), self._rng)
                 logger.warning(
                     "account snapshot failed (%s, attempt %d); retrying in %.1fs",
                     type(exc).__name__,
-                    failures,
-                    delay,
+                    retry.attempt,
+                    retry.delay,
                 )
-                self._emit(self._state.fail_attempt(exc, self._clock.time()))
-                await self._clock.sleep(delay)
+                self._emit(retry.changes)
+                await self._clock.sleep(retry.delay)
+                policy.retry_due()
                 continue
-            if not self._state.attempt_active:  # voided by a gap (which also cancels us)
+            merged = policy.snapshot_succeeded(snapshot, self._clock.time())
+            if merged is None:  # voided by a gap (which also cancels us)
                 continue
-            changes = self._state.finish_resync(snapshot, self._clock.time())
-            report = self._state.last_resync
-            self._emit(changes)
+            report = merged.report
+            self._emit(merged.changes)
             if self._journal is not None and report is not None:
                 try:
                     await self._journal_snapshot(snapshot, report, journaled_through)
@@ -498,40 +511,39 @@ class AccountMirror:
                 if not fut.done() and report is not None:
                     fut.set_result(report)
             await self._recover_fills()
-            return
+            if policy.phase is not ResyncPhase.WAITING:
+                return
+            # A resync was asked for during the recovery: take it now.
 
     async def _recover_fills(self) -> None:
-        """Run the fill recovery the state planned (if any): each query it asks for, retried
-        with backoff on failure (every try counts towards its request bound)."""
+        """Run the fill recovery the policy plans (if any): each query it asks for, retried
+        as it decides on failure (every try counts towards its request bound)."""
         assert self._trades_source is not None
-        failures = 0
-        while (query := self._state.next_trade_query()) is not None:
+        policy = self._policy
+        while (query := policy.next_trade_query()) is not None:
             try:
                 rows = await self._trades_source(query)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if _is_fatal(exc):
-                    self._fail(exc)
+                decision = policy.trades_failed(exc, self._clock.time())
+                if isinstance(decision, Fail):
+                    self._fail(decision.error)
                     return
-                status = getattr(exc, "status", None)
-                if isinstance(status, int) and 400 <= status < 500 and status not in (418, 429):
+                if isinstance(decision, AbandonRecovery):
                     logger.warning("userTrades for %s refused (HTTP %d): fill recovery "
-                                   "abandoned", query.symbol, status)
-                    self._state.abandon_recovery()
+                                   "abandoned", query.symbol, decision.status)
                     return
-                failures += 1
-                delay = retry_delay(self._options, failures, _retry_after(exc), self._rng)
                 logger.warning("userTrades for %s failed (%s); retrying in %.1fs",
-                               query.symbol, type(exc).__name__, delay)
-                await self._clock.sleep(delay)
+                               query.symbol, type(exc).__name__, decision.delay)
+                await self._clock.sleep(decision.delay)
                 continue
-            failures = 0
-            self._emit(self._state.recover_fills(query, rows, self._clock.time()))
-        plan = self._state.last_recovery
+            self._emit(policy.trades_answered(query, rows, self._clock.time()).changes)
+        plan = policy.recovery_finished()
         if plan is not None and plan.truncated:
             logger.warning("fill recovery stopped after %d userTrades calls (bound); trades of "
                            "%s may be unreported", plan.requests, ", ".join(plan.symbols))
+
     async def _resume_from_journal(self) -> bool:
         """Start from the journal's last snapshot plus later events; True if there was one."""
         if self._journal is None:
@@ -585,16 +597,11 @@ class AccountMirror:
             limit=query.limit)
 
     async def _audit(self) -> None:
-        interval = self._options.resync_interval
+        interval = self._policy.audit_interval
         assert interval is not None
         while True:
             await self._clock.sleep(interval)
-            last = self._state.last_resync
-            if last is not None and self._clock.time() - last.finished_at < interval:
-                continue
-            if not self._state.resync_pending:
-                self._emit(self._state.begin_resync("audit", self._clock.time(), stale=False))
-                self._start_resync_task()
+            self._carry_out(self._policy.on_audit_tick(self._clock.time()))
 
     # ------------------------------------------------------------------ publication
 
@@ -690,13 +697,8 @@ async def _gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
         await reap(tasks)  # a second failure is retrieved, not "never retrieved"
 
 
-def _retry_after(exc: BaseException) -> float | None:
-    value = getattr(exc, "retry_after", None)
-    return float(value) if isinstance(value, (int, float)) else None
-
-
-def _is_fatal(exc: BaseException) -> bool:
-    """Credentials or permissions refused: retrying cannot help (the stream's rule)."""
-    from ..stream.fatal import is_fatal_exception
-
-    return is_fatal_exception(exc)
+def _retry_delay(
+    options: MirrorOptions, failures: int, retry_after: float | None, rng: random.Random
+) -> float:
+    """:func:`~.options.retry_delay`, looked up at call time (tests replace it)."""
+    return retry_delay(options, failures, retry_after, rng)
