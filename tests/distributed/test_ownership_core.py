@@ -291,3 +291,30 @@ def test_a_vanished_lease_is_left_to_its_holder_for_the_grace_period() -> None:
     # never held (a fresh log): no grace
     fresh = OwnershipCore("w2", [account], claim_grace=3.0)
     assert fresh.decide(ClusterView(workers=frozenset({"w2"})), now=0.0) == [Claim(account)]
+
+
+def test_a_handover_request_that_vanished_is_made_again() -> None:
+    account = next(a for a in ACCOUNTS if desired_owner(a, {"w1", "w2"}) == "w2")
+    w2 = OwnershipCore("w2", [account])
+    view = ClusterView(workers=frozenset({"w1", "w2"}), owners={account: Lease("w1", 1)})
+    assert w2.decide(view) == [StartStream(account, failover=False)]
+    w2.stream_live(account)
+    assert w2.decide(view) == [RequestHandover(account)]
+    # the put failed, or the request expired before w1 acted: ask again
+    assert w2.decide(view) == [RequestHandover(account)]
+    asked = ClusterView(workers=view.workers, owners=view.owners,
+                        requests={account: Lease("w2", 2)})
+    assert w2.decide(asked) == []  # visible: wait for the owner
+
+
+def test_leases_are_renewed_when_due_not_on_every_decision() -> None:
+    # every renewal is a bucket change that wakes every other worker: renewing on each
+    # decision would make two workers wake each other for ever
+    core = OwnershipCore("w1", ["a"], renew_every=3.0)
+    assert core.decide(ClusterView(workers=frozenset({"w1"})), now=0.0) == [Claim("a")]
+    core.claimed("a")
+    view = ClusterView(workers=frozenset({"w1"}), owners={"a": Lease("w1", 7)})
+    assert core.decide(view, now=1.0) == []
+    assert core.decide(view, now=2.9) == []
+    assert core.decide(view, now=3.0) == [Renew("a", 7)]
+    assert core.decide(view, now=3.5) == []

@@ -146,7 +146,10 @@ async def test_a_joining_worker_takes_its_share_with_no_gap_and_no_duplicate(
     share = {a for a in ACCOUNTS if desired_owner(a, {"w1", "w2"}) == "w2"}
     assert share
     # events keep coming during the handover
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
     while cluster.owners() != {a: ("w2" if a in share else "w1") for a in ACCOUNTS}:
+        assert loop.time() < deadline, "the handover did not complete"
         for account in ACCOUNTS:
             cluster.exchange.emit(account)
         await asyncio.sleep(0.05)

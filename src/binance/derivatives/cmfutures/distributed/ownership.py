@@ -177,11 +177,18 @@ class OwnershipCore:
     """
 
     def __init__(
-        self, worker_id: str, accounts: Iterable[str], *, claim_grace: float = 0.0
+        self,
+        worker_id: str,
+        accounts: Iterable[str],
+        *,
+        claim_grace: float = 0.0,
+        renew_every: float = 0.0,
     ) -> None:
         self.worker_id = worker_id
         self.accounts: tuple[str, ...] = tuple(dict.fromkeys(accounts))
         self.claim_grace = claim_grace
+        self.renew_every = renew_every
+        self._renewed_at: dict[str, float] = {}
         self._free_since: dict[str, float] = {}
         self.running: dict[str, Mode] = {}
         self.live: set[str] = set()
@@ -203,6 +210,7 @@ class OwnershipCore:
         """
         mode = self.running.get(account)
         self.running[account] = Mode.OWNED
+        self._renewed_at[account] = self._now
         actions: list[OwnershipAction] = []
         if account in self.requested:
             self.requested.discard(account)
@@ -265,6 +273,15 @@ class OwnershipCore:
             actions += self._decide_one(account, view, desired_owner(account, workers))
         return actions
 
+    def _renew_if_due(self, account: str, revision: int) -> list[OwnershipAction]:
+        """Renew every ``renew_every`` seconds, not on every decision: a decision runs on every
+        bucket change, and renewals are bucket changes for every other worker."""
+        last = self._renewed_at.get(account)
+        if last is not None and self._now - last < self.renew_every:
+            return []
+        self._renewed_at[account] = self._now
+        return [Renew(account, revision)]
+
     def _may_claim(self, account: str, view: ClusterView) -> bool:
         previous = view.previous.get(account)
         if previous is None or previous == self.worker_id:
@@ -284,7 +301,7 @@ class OwnershipCore:
             request = view.requests.get(account)
             if request is not None and request.worker == desired and desired != me:
                 return [Transfer(account, desired, lease.revision)]
-            return [Renew(account, lease.revision)]
+            return self._renew_if_due(account, lease.revision)
         if mode is Mode.OWNED:
             if lease is None:
                 # our lease expired while NATS was unreachable: we never stopped streaming,
@@ -305,7 +322,10 @@ class OwnershipCore:
         if mode is None:
             self.running[account] = Mode.SHADOW
             return [StartStream(account, failover=False)]
-        if account in self.live and account not in self.requested:
+        request = view.requests.get(account)
+        if account in self.live and (request is None or request.worker != me):
+            # (again) until the bucket shows it: a put that failed, or a request that expired
+            # before the owner acted, must not leave the handover waiting for ever
             self.requested.add(account)
             return [RequestHandover(account)]
         return []

@@ -111,7 +111,10 @@ class Worker:
         self.journal = journal
         # a vanished lease's holder gets one renewal interval to take it back
         self.core = OwnershipCore(
-            self.worker_id, sorted(self.accounts), claim_grace=self.options.renew_interval
+            self.worker_id,
+            sorted(self.accounts),
+            claim_grace=self.options.renew_interval,
+            renew_every=self.options.renew_interval,
         )
         self._stop = asyncio.Event()
         self._failover_since: dict[str, float | None] = {}
