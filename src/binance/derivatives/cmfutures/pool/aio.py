@@ -19,12 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from .._tasks import race, reap
 from ..accounts import ACCOUNT_ID_PATTERN, InvalidAccountId, check_account_id
 from ..clock import Clock, SystemClock
 from ..events import StreamConnected, StreamMessage
 from ..stream.actions import Close, Connect, RestError, SendPing, SendPong, mask_key
 from ..stream.connection import Send
 from ..stream.stats import StreamStats
+from ..stream.ws_io import abort as abort_socket
+from ..stream.ws_io import quietly
 from .actions import AccountGone, Deliver, PoolAction, RestCall
 from .core import PoolCore, PoolTotals
 from .events import AccountFailed
@@ -262,7 +265,7 @@ class StreamPool:
         if client is not None:
             await client.close()
         if not gone.is_set():
-            await _race(gone.wait(), self._clock.sleep(self.options.stream.close_timeout))
+            await race(gone.wait(), self._clock.sleep(self.options.stream.close_timeout))
         self._gone.pop(account, None)
 
     def accounts(self) -> list[str]:
@@ -369,7 +372,7 @@ class StreamPool:
         if deletes and self._session is not None:
             batch = asyncio.gather(*(self._rest(a.account, a.kind) for a in deletes),
                                    return_exceptions=True)
-            waits.append(_race(batch, self._clock.sleep(self.options.stream.close_timeout)))
+            waits.append(race(batch, self._clock.sleep(self.options.stream.close_timeout)))
         await asyncio.gather(*waits, return_exceptions=True)
         await self._cancel_all()
         for client in self._mirror_clients.values():
@@ -488,7 +491,7 @@ class StreamPool:
             elif isinstance(action, Send):
                 conn = self._conns.get(action.conn_id)
                 if conn is not None and conn.ws is not None:
-                    self._spawn(_quietly(conn.ws.send_str(action.text)), "pool-send")
+                    self._spawn(quietly(conn.ws.send_str(action.text)), "pool-send")
             elif isinstance(action, RestCall):
                 self._spawn(self._rest(action.account, action.kind), "pool-rest")
             elif isinstance(action, Connect):
@@ -505,7 +508,7 @@ class StreamPool:
                 if target is not None and target.ws is not None:
                     ws = target.ws
                     send = ws.ping if isinstance(action, SendPing) else ws.pong
-                    self._spawn(_quietly(send(action.payload)), "pool-ping")
+                    self._spawn(quietly(send(action.payload)), "pool-ping")
             elif isinstance(action, AccountGone):
                 self._auth.pop(action.account, None)
                 event = self._gone.get(action.account)
@@ -528,9 +531,7 @@ class StreamPool:
         ]
         for task in pending:
             task.cancel()
-        for task in pending:
-            with contextlib.suppress(BaseException):
-                await task
+        await reap(pending)
 
     async def _spend(self, weight: int) -> None:
         """Wait (clock time) until the pool's budget grants ``weight``."""
@@ -554,7 +555,7 @@ class StreamPool:
                 else:
                     delay = deadline - clock.time()
                     if delay > 0:
-                        await _race(clock.sleep(delay), self._wake.wait())
+                        await race(clock.sleep(delay), self._wake.wait())
                 self._timer_target = None
                 self._execute(core.tick(clock.time()))
                 await asyncio.sleep(0)
@@ -631,7 +632,7 @@ class StreamPool:
             return
         conn.ws = ws
         if self._conns.get(conn.id) is not conn:
-            await _abort(ws)
+            await abort_socket(ws)
             return
         self._execute(core.connection_opened(conn.id, clock.time()))
         text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
@@ -658,47 +659,31 @@ class StreamPool:
         except Exception as exc:
             logger.exception("connection %d: unexpected error", conn.id)
             reason = f"internal error: {type(exc).__name__}"
-            await _abort(ws)
+            await abort_socket(ws)
         self._execute(core.connection_closed(conn.id, clock.time(), reason))
 
     async def _dispose(self, conn: _Conn, *, abort: bool) -> None:
         task = conn.task
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+            await reap([task])
         ws = conn.ws
         if ws is None or ws.closed:
             return
         if abort:
-            await _abort(ws)
+            await abort_socket(ws)
             return
         closing = asyncio.ensure_future(ws.close())
         try:
-            await _race(closing, self._clock.sleep(self.options.stream.close_timeout))
+            await race(closing, self._clock.sleep(self.options.stream.close_timeout))
         finally:
             if not closing.done():
                 closing.cancel()
-                with contextlib.suppress(BaseException):
-                    await closing
-            await _abort(ws)
+                await reap([closing])
+            await abort_socket(ws)
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-async def _race(*aws: Awaitable[Any]) -> None:
-    """Wait until the first of ``aws`` finishes; cancel (and reap) the others."""
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            if not t.done():
-                t.cancel()
-        for t in tasks:
-            with contextlib.suppress(BaseException):
-                await t
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
@@ -706,18 +691,6 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-async def _quietly(send: Awaitable[None]) -> None:
-    with contextlib.suppress(Exception):
-        await send
-
-
-async def _abort(ws: aiohttp.ClientWebSocketResponse[bool]) -> None:
-    response = getattr(ws, "_response", None)
-    if response is not None:
-        response.close()
-    else:  # pragma: no cover - other aiohttp versions
-        with contextlib.suppress(Exception):
-            await ws.close()
 
 
 def _close_reason(msg: Any, ws: aiohttp.ClientWebSocketResponse[bool]) -> str:

@@ -43,6 +43,8 @@ from .actions import (
 from .core import Phase, StreamCore
 from .options import StreamOptions
 from .stats import StreamStats
+from .ws_io import abort as abort_socket
+from .ws_io import quietly
 
 if TYPE_CHECKING:
     from ..async_api_client import AsyncApiClient
@@ -412,7 +414,7 @@ class UserDataStream:
                 if target is not None and target.ws is not None:
                     ws = target.ws
                     send = ws.ping if isinstance(action, SendPing) else ws.pong
-                    self._spawn(_quietly(send(action.payload)), "udstream-ping")
+                    self._spawn(quietly(send(action.payload)), "udstream-ping")
             elif isinstance(action, CreateKey):
                 self._spawn(self._create_key(), "udstream-create-key")
             elif isinstance(action, Keepalive):
@@ -556,7 +558,7 @@ class UserDataStream:
             return
         conn.ws = ws
         if self._conns.get(conn.id) is not conn:  # abandoned while the handshake finished
-            await _abort(ws)
+            await abort_socket(ws)
             return
         self._execute(core.connection_opened(conn.id, clock.time()))
         text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
@@ -587,8 +589,8 @@ class UserDataStream:
             reason = _mask(
                 f"internal error: {type(exc).__name__}: {exc}", connect.url, connect.masked_url
             )
-            await _abort(ws)
-        await _abort(ws)  # also releases the TCP connection of a cleanly closed socket
+            await abort_socket(ws)
+        await abort_socket(ws)  # also releases the TCP connection of a cleanly closed socket
         self._forget(conn)
         self._execute(core.connection_closed(conn.id, clock.time(), reason))
 
@@ -611,31 +613,17 @@ class UserDataStream:
         if ws is None:
             return
         if abort or ws.closed:
-            await _abort(ws)
+            await abort_socket(ws)
             return
         try:
             await self._bounded(ws.close())
         finally:
-            await _abort(ws)
+            await abort_socket(ws)
 
 
 # ---------------------------------------------------------------------- helpers
 
 
-async def _quietly(send: Awaitable[None]) -> None:
-    with contextlib.suppress(Exception):
-        await send
-
-
-async def _abort(ws: aiohttp.ClientWebSocketResponse[bool]) -> None:
-    """Drop the socket without a closing handshake (the peer is presumed dead)."""
-    # aiohttp has no public abort; closing the underlying response drops the TCP connection.
-    response = getattr(ws, "_response", None)
-    if response is not None:
-        response.close()
-    else:  # pragma: no cover - other aiohttp versions
-        with contextlib.suppress(Exception):
-            await ws.close()
 
 
 def _close_reason(msg: Any, ws: aiohttp.ClientWebSocketResponse[bool]) -> str:
