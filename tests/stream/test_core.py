@@ -515,7 +515,8 @@ def test_backoff_resets_after_a_stable_connection() -> None:
         (connect,) = only(h.advance_to(d), Connect)
         conn = connect.conn_id
         h.feed(h.core.connection_opened(conn, h.now))
-    assert h.core._backoff.attempt == 3
+    (slot,) = h.core.pool._slots.values()  # the connection slot's backoff
+    assert slot._backoff.attempt == 3
     h.feed(h.core.frame_received(conn, frame(1), h.at(h.now + 59)))
     h.feed(h.core.connection_closed(conn, h.at(h.now + 1), "drop after a minute"))
     d = h.core.next_deadline()

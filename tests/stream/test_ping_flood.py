@@ -1,5 +1,8 @@
-"""A server that floods pings (issue 9, item 10): every ping is answered, inline, without one
-task per ping (before: one task each, +76 MB in 20 s). Counted in tasks, not RSS."""
+"""A server that floods pings (issue 9, item 10): answered without one task per ping (before:
+one task each, +76 MB in 20 s), counted in tasks, not RSS. Since the stream runs on the pool's
+connection machine (issue 11), pongs count against Binance's 10 incoming messages per second
+like every frame we send: pings that arrive faster are answered once, with the latest payload
+(RFC 6455, 5.5.3), instead of 3,000 pongs that would get the connection closed."""
 
 from __future__ import annotations
 
@@ -30,8 +33,8 @@ EVENT = {
 
 class FloodServer:
     def __init__(self) -> None:
-        self.pongs = 0
-        self.all_answered = asyncio.Event()
+        self.pongs: list[bytes] = []
+        self.last_answered = asyncio.Event()
         self.url = ""
 
     async def listen_key(self, request: web.Request) -> web.Response:
@@ -45,9 +48,9 @@ class FloodServer:
         await ws.send_str(json.dumps(EVENT))
         async for msg in ws:
             if msg.type is WSMsgType.PONG:
-                self.pongs += 1
-                if self.pongs == PINGS:
-                    self.all_answered.set()
+                self.pongs.append(msg.data)
+                if msg.data == str(PINGS - 1).encode():
+                    self.last_answered.set()
         return ws
 
 
@@ -67,7 +70,9 @@ async def flood() -> AsyncIterator[FloodServer]:
     await runner.cleanup()
 
 
-async def test_a_ping_flood_is_answered_inline_with_bounded_tasks(flood: FloodServer) -> None:
+async def test_a_ping_flood_is_answered_within_the_message_rate_with_bounded_tasks(
+    flood: FloodServer,
+) -> None:
     loop = asyncio.get_running_loop()
     created: list[str] = []
     previous = loop.get_task_factory()
@@ -90,8 +95,11 @@ async def test_a_ping_flood_is_answered_inline_with_bounded_tasks(flood: FloodSe
             async for message in stream:
                 if isinstance(message, OrderTradeUpdate):
                     break
-            await asyncio.wait_for(flood.all_answered.wait(), 10)
-        assert flood.pongs == PINGS  # every ping answered
+            await asyncio.wait_for(flood.last_answered.wait(), 10)
+        # the latest ping is answered; pongs stay within the per-connection message rate
+        # (5 a second by default, the flood lasted well under 2 s)
+        assert 1 <= len(flood.pongs) <= 15, len(flood.pongs)
+        assert flood.pongs[-1] == str(PINGS - 1).encode()
         # the stream's own tasks (timers, key calls, the connection, close) and the test
         # server's, but nothing per ping
         assert len(created) < 100, sorted(set(created))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 from ..events import StreamMessage
@@ -17,10 +17,11 @@ __all__ = ["AccountGone", "Deliver", "PoolAction", "RestCall"]
 class RestCall:
     """Run listen-key call ``kind`` (``"create"``, ``"keepalive"``, ``"delete"``) for
     ``account``; answer with ``PoolCore.rest_ok`` / ``PoolCore.rest_failed``. Its weight was
-    already taken from the budget."""
+    already taken from the budget. ``reason``: why (a key creation's cause, for the logs)."""
 
     account: str
     kind: str
+    reason: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,13 @@ stops carrying it; a ``StreamGap`` (``since``: the last event received, ``until`
 resubscription) right after the ``StreamConnected`` that ends a period without any live
 subscription; ``ListenKeyRenewed`` when its key is replaced; duplicates dropped by
 :func:`~..events.event_identity`. A connection's 24 h rotation opens a successor carrying all
-of its keys and closes the old one only once every key is live on the successor: no gap.
+of its keys and closes the old one only once every key is live on the successor: no gap; if
+the successor dies during the overlap, the old connection carries on (no gap either).
+
+The single :class:`~binance.derivatives.cmfutures.UserDataStream` is this core with one
+account, ``direct=True`` (its connection is ``/ws/{key}``, see
+:class:`~..stream.connection.ConnectionMachine`) and unspread keepalives:
+:class:`~..stream.core.StreamCore` only translates.
 """
 
 from __future__ import annotations
@@ -50,7 +56,6 @@ from ..stream.connection import (
     Notice,
     Send,
 )
-from ..stream.core import _EVENT_TYPES
 from ..stream.dedup import RecentIdentities
 from ..stream.keys import (
     KeyFailed,
@@ -60,9 +65,10 @@ from ..stream.keys import (
     KeyRequest,
     KeyState,
     ListenKeyMachine,
+    describe,
 )
 from ..stream.limits import ConnectionRateLimiter, WeightBudget
-from ..stream.stats import KeepaliveStats, StatsRecorder, StreamStats
+from ..stream.stats import EVENT_TYPE_NAMES, KeepaliveStats, StatsRecorder, StreamStats
 from .actions import AccountGone, Deliver, PoolAction, RestCall
 from .events import AccountFailed
 from .options import PoolOptions
@@ -72,6 +78,9 @@ __all__ = ["PoolCore", "PoolPhase", "PoolTotals"]
 logger = logging.getLogger("binance.derivatives.cmfutures.pool")
 
 _GOLDEN = 0.6180339887498949
+# Consecutive failed handshakes on a direct (/ws/{key}) connection after which the key is
+# verified with an early keepalive: Binance refuses the handshake of a deleted key.
+_VERIFY_KEY_AFTER = 3
 _LIVE_CONN = (ConnState.OPEN, ConnState.DRAINING)
 
 
@@ -96,6 +105,7 @@ class _Account:
     __slots__ = (
         "connected_once",
         "dedup",
+        "error",
         "failed",
         "gap_reasons",
         "gap_since",
@@ -123,6 +133,7 @@ class _Account:
         self.last_rx = 0.0
         self.connected_once = False
         self.failed = False
+        self.error: RestError | None = None
         self.removing = False
         self.sched: float | None = None
 
@@ -150,6 +161,10 @@ class PoolCore:
     :param stream_host: WebSocket base URL, e.g. ``wss://dstream.binance.com``.
     :param options: bounds and timings (:class:`PoolOptions`).
     :param rng: random source of backoff jitter.
+    :param direct: one key per connection on ``/ws/{key}`` instead of ``/stream`` +
+        ``SUBSCRIBE`` (the single stream's mode; ``keys_per_connection`` is then 1).
+    :param spread_keepalives: give accounts evenly spread keepalive phases (off: each
+        keepalive ``keepalive_interval`` after the last confirmation, as for one stream).
     """
 
     def __init__(
@@ -157,12 +172,17 @@ class PoolCore:
         stream_host: str,
         options: PoolOptions | None = None,
         rng: random.Random | None = None,
+        *,
+        direct: bool = False,
+        spread_keepalives: bool = True,
     ) -> None:
         if not isinstance(stream_host, str) or not stream_host:
             raise ValueError(f"stream_host must be a WebSocket base URL, got {stream_host!r}")
         self._host = stream_host.rstrip("/")
         self.options = opts = options if options is not None else PoolOptions()
         self._sopts = opts.stream
+        self._direct = direct
+        self._spread = spread_keepalives
         self._rng = rng if rng is not None else random.Random()
         self.limiter = ConnectionRateLimiter(
             opts.connections_per_window, opts.connection_window, opts.connections_per_second
@@ -173,6 +193,8 @@ class PoolCore:
         self._slots: dict[int, ConnectionMachine] = {}
         self._by_conn: dict[int, ConnectionMachine] = {}
         self._successor: dict[int, int] = {}
+        # A finished rotation's new slot -> the old slot, while the old one drains.
+        self._predecessor: dict[int, int] = {}
         self._rotate_not_before: dict[int, float] = {}
         self._fill: ConnectionMachine | None = None
         self._conn_ids = itertools.count(1)
@@ -180,7 +202,7 @@ class PoolCore:
         self._account_index = itertools.count()
         self._heap: list[tuple[float, int, str]] = []
         self._heap_seq = itertools.count()
-        self._rest: deque[tuple[str, str]] = deque()
+        self._rest: deque[tuple[str, str, str]] = deque()
         self._rest_in_flight = 0
         self._conn_out: list[Action | Send] = []
         self._out: list[PoolAction] = []
@@ -226,38 +248,48 @@ class PoolCore:
         """Slot -> (state, number of keys). For tests, stats and debugging."""
         return {s.slot: (s.state.value, len(s.keys)) for s in self._slots.values()}
 
+    def open_connections(self) -> dict[int, tuple[str, tuple[str, ...]]]:
+        """Connection id -> (state, keys) of every connection opening, open or draining."""
+        return {
+            s.conn_id: (s.state.value, tuple(s.keys))
+            for s in self._slots.values()
+            if s.conn_id is not None and s.state in (ConnState.CONNECTING, *_LIVE_CONN)
+        }
+
+    def listen_key(self, account: str) -> str | None:
+        """``account``'s current key (unmasked: never log it), or None."""
+        acc = self._accounts.get(account)
+        return None if acc is None else acc.machine.key
+
+    def gap_pending(self, account: str) -> bool:
+        """``account`` may be missing events now; a StreamGap follows its next StreamConnected."""
+        acc = self._accounts.get(account)
+        return acc is not None and acc.gap_since is not None
+
+    def failure(self, account: str) -> RestError | None:
+        """Why ``account`` failed (its :class:`AccountFailed`), or None."""
+        acc = self._accounts.get(account)
+        return None if acc is None else acc.error
+
+    def next_deadline(self, now: float) -> float | None:
+        """The exact time :meth:`tick` must next run (a full scan; :attr:`deadline_hint` is
+        the cheap bound the drivers use)."""
+        if self._closed:
+            return None
+        self._slots_dirty = True
+        return self._next_deadline(now)
+
     def account_stats(self, account: str, now: float) -> StreamStats:
         """``account``'s :class:`StreamStats` at ``now``.
 
         :raises KeyError: unknown account.
         """
-        acc = self._accounts[account]
-        s = acc.stats
-        m = acc.machine
-        return StreamStats(
-            events_by_type=dict(s.events_by_type),
-            events=s.events,
-            duplicates_dropped=s.duplicates_dropped,
-            malformed_frames=s.malformed_frames,
-            connects=s.connects,
-            reconnects=s.reconnects,
-            rotations=s.rotations,
-            disconnects=s.disconnects,
-            gaps=s.gaps,
-            key_renewals=s.key_renewals,
-            last_event_at=s.last_event_at,
-            last_event_age=None if s.last_event_at is None else now - s.last_event_at,
-            connected=bool(acc.live),
-            listen_key=None if acc.key is None else mask_key(acc.key),
-            keepalive=KeepaliveStats(
-                last_ok=m.last_ok,
-                failures=m.failures,
-                total_failures=m.total_failures,
-                next_due=m.keepalive_due if m.state is KeyState.ACTIVE else None,
-            ),
-            lag=s.lag(),
-            backpressure_pauses=s.backpressure_pauses,
-        )
+        return account_stats(self._accounts[account], now)
+
+    def account_record(self, account: str) -> _Account:
+        """``account``'s record (kept by the one-account StreamCore past the account's end,
+        for its stats). :raises KeyError: unknown account."""
+        return self._accounts[account]
 
     def totals(self, now: float) -> PoolTotals:
         accounts = [a for a in self._accounts.values() if not a.removing]
@@ -292,7 +324,9 @@ class PoolCore:
                 raise RuntimeError(f"account {account!r} is being removed; await remove() first")
             return self._flush(now)
         interval = self._sopts.keepalive_interval
-        phase = ((next(self._account_index) * _GOLDEN) % 1.0) * interval
+        phase: float | None = None
+        if self._spread:
+            phase = ((next(self._account_index) * _GOLDEN) % 1.0) * interval
         machine = ListenKeyMachine(self._sopts, phase, self._rng)
         acc = _Account(account, machine, self.options.dedup_size)
         acc.last_rx = now
@@ -313,7 +347,7 @@ class PoolCore:
         self._rest = deque(r for r in self._rest if r[0] != account)
         if requests and self.budget.try_acquire(1, now):
             self._rest_in_flight += 1
-            self._out.append(RestCall(account, "delete"))
+            self._out.append(RestCall(account, "delete", "removed"))
         else:
             self._forget(acc)
         return self._flush(now)
@@ -407,7 +441,7 @@ class PoolCore:
     def connection_opened(self, conn_id: int, now: float) -> list[PoolAction]:
         slot = self._slot_for(conn_id)
         if slot is not None:
-            slot.opened(now)
+            self._notices(slot.opened(now), now)
             self._slots_dirty = True
         return self._flush(now)
 
@@ -417,7 +451,26 @@ class PoolCore:
             self._slots_dirty = True
             self._by_conn.pop(conn_id, None)
             keys = list(slot.keys)
-            self._after_slot(slot, keys, slot.closed(now, reason), now)
+            fails = slot.failed_opens
+            self._after_slot(slot, keys, slot.closed(now, reason), now, fails)
+        return self._flush(now)
+
+    def connection_failed_permanently(
+        self, conn_id: int, error: RestError, now: float
+    ) -> list[PoolAction]:
+        """Connection ``conn_id`` failed in a way no retry can fix (the server's TLS
+        certificate was rejected): every account it was opened for fails with ``error``."""
+        slot = self._slot_for(conn_id)
+        if slot is not None:
+            self._slots_dirty = True
+            self._by_conn.pop(conn_id, None)
+            keys = list(slot.keys)
+            self._after_slot(slot, keys, slot.closed(now, error.message), now)
+            reason = f"cannot connect: {describe(error)}"
+            for key in keys:
+                acc = self._by_key.get(key)
+                if acc is not None and acc.key == key and not acc.failed:
+                    self._key_outputs(acc, [KeyFailed(error, reason)], now)
         return self._flush(now)
 
     def ping_received(self, conn_id: int, payload: bytes, now: float) -> list[PoolAction]:
@@ -439,6 +492,13 @@ class PoolCore:
         if slot is None or slot.state not in _LIVE_CONN:
             return self._flush_postponing(now)
         slot.activity(now)
+        if slot.direct:
+            for direct_key in slot.keys:
+                account = self._by_key.get(direct_key)
+                if account is not None and account.key == direct_key:
+                    self._event(account, direct_key, data, now)
+                    break
+            return self._flush_postponing(now)
         try:
             env = _decode_envelope(data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -459,12 +519,22 @@ class PoolCore:
         if acc is None or acc.key != key:
             self._unrouted += 1
             return self._flush_postponing(now)
+        self._event(acc, key, bytes(env.data), now)
+        return self._flush_postponing(now)
+
+    def _event(self, acc: _Account, key: str, data: bytes | str, now: float) -> None:
+        """One event frame of ``acc``'s key: decode, de-duplicate, count, deliver."""
         try:
-            event = decode_event(bytes(env.data))
+            event = decode_event(data)
         except MalformedEvent as exc:
             acc.stats.malformed_frames += 1
+            raw = exc.raw[:200]
+            shown = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+            logger.warning("%s: malformed frame (%s): %r", acc.id, exc.reason,
+                           shown.replace(key, mask_key(key)))
+            # It may have been an event, sent after the last one we decoded.
             self._gap_now(acc, f"malformed frame: {exc.reason}", now)
-            return self._flush_postponing(now)
+            return
         event_time = event.event_time
         caught_up = now if event_time is None else min(now, event_time / 1000.0)
         if caught_up > acc.last_rx:
@@ -472,26 +542,30 @@ class PoolCore:
         stats = acc.stats
         if acc.dedup.seen(event_identity(event)):
             stats.duplicates_dropped += 1
-            return self._flush_postponing(now)
+            return
         if isinstance(event, UnknownEvent):
             stats.record_event(event.event_type or "?", now, event_time)
         else:
-            stats.record_event(_EVENT_TYPES[type(event)], now, event_time)
+            stats.record_event(EVENT_TYPE_NAMES[type(event)], now, event_time)
         self._out.append(Deliver(acc.id, event))
-        if isinstance(event, ListenKeyExpired) and event.listen_key in (None, key):
-            self._key_outputs(
-                acc,
-                acc.machine.invalidate("listen key expired (listenKeyExpired event)",
-                                       caught_up, now),
-                now,
-            )
-            return self._flush(now)
-        return self._flush_postponing(now)
+        if isinstance(event, ListenKeyExpired):
+            if event.listen_key in (None, key):
+                self._key_outputs(
+                    acc,
+                    acc.machine.invalidate("listen key expired (listenKeyExpired event)",
+                                           caught_up, now),
+                    now,
+                )
+                self._hint = now  # the key's loss must be carried out at once
+            return
+        acc.machine.note_alive(caught_up)
 
     def pause(self, now: float) -> list[PoolAction]:
         """The consumer is behind: the driver stops reading; suspend half-open checks."""
         if not self._paused:
             self._pauses += 1
+            for acc in self._accounts.values():
+                acc.stats.backpressure_pauses += 1
         self._paused = True
         self._slots_dirty = True
         return self._flush(now)
@@ -528,7 +602,7 @@ class PoolCore:
             acc.removing = True
             if acc.machine.close(now, delete) and self.budget.try_acquire(1, now):
                 self._rest_in_flight += 1
-                self._out.append(RestCall(acc.id, "delete"))
+                self._out.append(RestCall(acc.id, "delete", "closed"))
             else:
                 if delete and acc.key is not None and not acc.failed:
                     skipped += 1
@@ -546,23 +620,25 @@ class PoolCore:
         for o in outputs:
             if isinstance(o, KeyRequest):
                 if o.kind != "delete":
-                    self._rest.append((acc.id, o.kind))
+                    self._rest.append((acc.id, o.kind, o.reason))
             elif isinstance(o, KeyLost):
                 self._drop_key(acc, o.key, o.reason, o.since, now)
             elif isinstance(o, KeyReady):
                 if o.old is not None:
-                    if acc.key == o.old:
-                        self._drop_key(acc, o.old, f"listen key replaced ({o.reason})",
-                                       o.since, now)
+                    # The renewal first: it explains the disconnection that follows.
                     acc.stats.key_renewals += 1
                     self._out.append(Deliver(acc.id, ListenKeyRenewed(
                         now, mask_key(o.old), mask_key(o.key), o.reason)))
+                    if acc.key == o.old:
+                        self._drop_key(acc, o.old, f"listen key replaced ({o.reason})",
+                                       o.since, now)
                 acc.key = o.key
                 self._by_key[o.key] = acc
-                self._assign(acc, now)
+                self._assign(acc, now, "renewal" if o.old is not None else None)
             elif isinstance(o, KeyFailed):
                 acc.failed = True
-                self._unsubscribe(acc)
+                acc.error = o.error
+                self._unsubscribe(acc, o.reason)
                 self._out.append(Deliver(acc.id, AccountFailed(
                     now, o.reason, o.error.status, o.error.code)))
         self._schedule(acc)
@@ -586,7 +662,7 @@ class PoolCore:
                 continue
             conn_id = slot.conn_id
             self._touched.add(slot)
-            if slot.remove_key(key) and conn_id is not None and conn_id in acc.live:
+            if slot.remove_key(key, reason) and conn_id is not None and conn_id in acc.live:
                 acc.live.discard(conn_id)
                 acc.stats.disconnects += 1
                 self._out.append(Deliver(acc.id, StreamDisconnected(now, reason, conn_id)))
@@ -597,7 +673,7 @@ class PoolCore:
         if had_live or acc.connected_once:
             self._open_gap(acc, since, reason)
 
-    def _unsubscribe(self, acc: _Account) -> None:
+    def _unsubscribe(self, acc: _Account, reason: str = "account removed") -> None:
         """Silently stop carrying ``acc`` (removal, failure): no control events."""
         if acc.key is not None:
             if self._by_key.get(acc.key) is acc:
@@ -605,7 +681,7 @@ class PoolCore:
             for slot_id in acc.slots:
                 slot = self._slots.get(slot_id)
                 if slot is not None:
-                    slot.remove_key(acc.key)
+                    slot.remove_key(acc.key, reason)
                     self._touched.add(slot)
         acc.slots.clear()
         acc.live.clear()
@@ -634,16 +710,20 @@ class PoolCore:
 
     # ------------------------------------------------------------------ internals: slots
 
-    def _assign(self, acc: _Account, now: float) -> None:
+    def _assign(self, acc: _Account, now: float, purpose: str | None = None) -> None:
         key = acc.key
         if key is None or acc.removing or acc.failed:
             return
+        if purpose is None:
+            purpose = "initial" if not acc.connected_once else "reconnect"
         slot = self._fill
         if slot is None or not slot.has_room or slot.slot not in self._slots:
             slot = next((s for s in self._slots.values() if s.has_room), None)
             if slot is None:
-                slot = self._new_slot("initial" if not acc.connected_once else "reconnect")
+                slot = self._new_slot(purpose)
             self._fill = slot
+        if slot.direct and slot.state is ConnState.WAITING and not slot.keys:
+            slot.purpose = purpose
         slot.add_key(key)
         acc.slots.add(slot.slot)
         self._touched.add(slot)
@@ -661,15 +741,55 @@ class PoolCore:
             keys_per_message=opts.keys_per_subscribe,
             max_keys=opts.keys_per_connection,
             purpose=purpose,
+            direct=self._direct,
         )
         self._slots[slot.slot] = slot
         return slot
 
     def _after_slot(
-        self, slot: ConnectionMachine, keys_before: list[str], notices: list[Notice], now: float
+        self,
+        slot: ConnectionMachine,
+        keys_before: list[str],
+        notices: list[Notice],
+        now: float,
+        fails_before: int | None = None,
     ) -> None:
-        """Apply what ``slot`` reported; if it closed for good, re-home its keys."""
+        """Apply what ``slot`` reported; if it closed for good, re-home its keys. A rotation's
+        new connection lost during the overlap hands its keys back to the old one; direct
+        handshakes failing again and again have their key verified."""
+        old_id = self._predecessor.get(slot.slot)
+        old = self._slots.get(old_id) if old_id is not None else None
+        if (
+            old is not None
+            and old.state is ConnState.DRAINING
+            and slot.state in (ConnState.WAITING, ConnState.CLOSED)
+        ):
+            del self._predecessor[slot.slot]
+            old.undrain(now)
+            self._rotate_not_before[old.slot] = now + old.retry_delay()
+            self._notices(notices, now)
+            slot.close("the connection it replaced carries on")
+            self._slot_gone(slot, [], now)
+            for key in keys_before:
+                acc = self._by_key.get(key)
+                if acc is not None:
+                    acc.slots.discard(slot.slot)
+            logger.info("rotation to slot %d failed: connection %s carries on", slot.slot,
+                        old.conn_id)
+            return
         self._notices(notices, now)
+        if (
+            slot.direct
+            and fails_before is not None
+            and slot.failed_opens > fails_before
+            and slot.failed_opens % _VERIFY_KEY_AFTER == 0
+        ):
+            # Handshakes keep failing: maybe the key is gone. A keepalive now finds out
+            # (-1125) instead of at the next scheduled one, up to an interval away.
+            for key in slot.keys:
+                acc = self._by_key.get(key)
+                if acc is not None and acc.key == key and acc.machine.check_now(now):
+                    self._schedule(acc)
         if slot.state is ConnState.CLOSED:
             self._slot_gone(slot, keys_before, now)
 
@@ -680,6 +800,9 @@ class PoolCore:
         for old, new in list(self._successor.items()):
             if old == slot.slot or new == slot.slot:
                 del self._successor[old]
+        for new, old in list(self._predecessor.items()):
+            if old == slot.slot or new == slot.slot:
+                del self._predecessor[new]
         self._rotate_not_before.pop(slot.slot, None)
         if self._fill is slot:
             self._fill = None
@@ -706,7 +829,10 @@ class PoolCore:
                     if acc.connected_once:
                         stats.reconnects += 1
                 acc.connected_once = True
-                url = f"{self._host}/stream?streams={mask_key(n.key)}"
+                if self._direct:
+                    url = f"{self._host}/ws/{mask_key(n.key)}"
+                else:
+                    url = f"{self._host}/stream?streams={mask_key(n.key)}"
                 self._out.append(Deliver(acc.id, StreamConnected(now, url, n.conn_id)))
                 if not was_live and acc.gap_since is not None:
                     stats.gaps += 1
@@ -805,7 +931,8 @@ class PoolCore:
             due_at = slot.next_deadline(paused)
             if due_at is not None and due_at <= now:
                 keys = list(slot.keys)
-                self._after_slot(slot, keys, slot.tick(now, paused), now)
+                fails = slot.failed_opens
+                self._after_slot(slot, keys, slot.tick(now, paused), now, fails)
         self._rotations(now)
         self._issue_rest(now)
 
@@ -818,7 +945,9 @@ class PoolCore:
                 continue
             if new.all_live():
                 del self._successor[old_id]
-                old.drain(now + self._sopts.rotation_overlap)
+                self._predecessor[new_id] = old_id
+                old.drain(now + self._sopts.rotation_overlap,
+                          f"rotated: replaced by connection {new.conn_id}")
                 for key in new.keys:
                     acc = self._by_key.get(key)
                     if acc is not None and acc.key == key:
@@ -855,9 +984,9 @@ class PoolCore:
         while rest and self._rest_in_flight < limit:
             if not self.budget.try_acquire(1, now):
                 break
-            account, kind = rest.popleft()
+            account, kind, reason = rest.popleft()
             self._rest_in_flight += 1
-            self._out.append(RestCall(account, kind))
+            self._out.append(RestCall(account, kind, reason))
 
     def _next_deadline(self, now: float) -> float | None:
         times: list[float] = []
@@ -913,3 +1042,37 @@ class PoolCore:
                          self._rotate_not_before.get(slot.slot, 0.0))
             d = rotate if d is None else min(d, rotate)
         return d
+
+
+def account_stats(acc: _Account, now: float) -> StreamStats:
+    """``acc``'s :class:`StreamStats` at ``now``."""
+    s = acc.stats
+    m = acc.machine
+    return StreamStats(
+        events_by_type=dict(s.events_by_type),
+        events=s.events,
+        duplicates_dropped=s.duplicates_dropped,
+        malformed_frames=s.malformed_frames,
+        connects=s.connects,
+        reconnects=s.reconnects,
+        rotations=s.rotations,
+        disconnects=s.disconnects,
+        gaps=s.gaps,
+        key_renewals=s.key_renewals,
+        last_event_at=s.last_event_at,
+        last_event_age=None if s.last_event_at is None else now - s.last_event_at,
+        connected=bool(acc.live),
+        listen_key=None if acc.key is None else mask_key(acc.key),
+        keepalive=KeepaliveStats(
+            last_ok=m.last_ok,
+            failures=m.failures,
+            total_failures=m.total_failures,
+            next_due=(
+                m.keepalive_due
+                if m.state is KeyState.ACTIVE and not m.keepalive_in_flight and not m.dead
+                else None
+            ),
+        ),
+        lag=s.lag(),
+        backpressure_pauses=s.backpressure_pauses,
+    )

@@ -5,6 +5,10 @@ lives across reconnects. Each physical connection it opens gets a new connection
 connects to ``{stream_host}/stream``, subscribes its keys with ``SUBSCRIBE`` requests of at
 most ``keys_per_message`` keys, and reports each key live when the server acknowledges it.
 
+In *direct* mode (the single :class:`~binance.derivatives.cmfutures.UserDataStream`) a slot
+holds one key and connects to ``{stream_host}/ws/{key}`` instead: the key is live as soon as
+the handshake completes, nothing is subscribed, and replacing the key means a new connection.
+
 States (:class:`ConnState`): ``WAITING`` (for its reconnect time and a connection-rate token;
 the owner calls :meth:`connect`), ``CONNECTING``, ``OPEN``, ``DRAINING`` (replaced by a
 rotation: still delivering until ``drain_until``), ``CLOSED``.
@@ -14,6 +18,8 @@ Rules:
 * Every frame sent counts against ``messages_per_second`` in any rolling second: SUBSCRIBE,
   UNSUBSCRIBE, pings and pongs alike (Binance closes a connection receiving more than 10
   incoming messages per second). Pongs and pings go first; requests wait for a free slot.
+  Pings waiting for their pong are answered once, with the latest payload (RFC 6455 5.5.3
+  allows it): a ping flood cannot grow a queue.
 * Half-open detection as in the single stream: ``ping_interval`` of silence sends a ping;
   ``ping_timeout`` more declares the connection dead.
 * A SUBSCRIBE unanswered after ``open_timeout`` means the connection is not working: it is
@@ -36,7 +42,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Union
 
-from .actions import Action, Close, Connect, SendPing, SendPong
+from .actions import Action, Close, Connect, SendPing, SendPong, mask_key
 from .backoff import Backoff
 from .options import StreamOptions
 
@@ -121,23 +127,29 @@ class ConnectionMachine:
     :param messages_per_second: most frames this side sends in any rolling second.
     :param keys_per_message: most keys in one SUBSCRIBE.
     :param max_keys: most keys this slot holds (Binance: 200 streams per connection).
+    :param purpose: why it connects (``"initial"``, ``"reconnect"``, ``"renewal"``,
+        ``"rotation"``), passed on in :class:`~.actions.Connect`.
+    :param direct: one key on ``/ws/{key}`` (see the module docs); ``max_keys`` is then 1.
     """
 
     __slots__ = (
         "_activity",
         "_backoff",
+        "_drain_reason",
         "_host",
         "_next_req",
         "_opts",
         "_out",
         "_pending",
         "_ping_sent_at",
-        "_pongs",
+        "_pong",
         "_requests",
         "_sent",
         "_unsubscribe",
         "conn_id",
+        "direct",
         "drain_until",
+        "failed_opens",
         "keys",
         "keys_per_message",
         "max_keys",
@@ -163,6 +175,7 @@ class ConnectionMachine:
         keys_per_message: int = 10,
         max_keys: int = 200,
         purpose: str = "initial",
+        direct: bool = False,
     ) -> None:
         self.slot = slot
         self._host = stream_host.rstrip("/")
@@ -171,8 +184,10 @@ class ConnectionMachine:
         self._backoff = backoff
         self.messages_per_second = messages_per_second
         self.keys_per_message = keys_per_message
-        self.max_keys = max_keys
+        self.direct = direct
+        self.max_keys = 1 if direct else max_keys
         self.purpose = purpose
+        self.failed_opens = 0  # consecutive handshakes that failed
         self.state = ConnState.WAITING
         self.keys: dict[str, SubState] = {}
         self._pending: dict[str, None] = {}  # keys in PENDING, in order (O(1) "anything to send?")
@@ -181,10 +196,11 @@ class ConnectionMachine:
         self.started_at = 0.0
         self.opened_at: float | None = None
         self.drain_until: float | None = None
+        self._drain_reason = ""
         self.retiring = False
         self._activity = 0.0
         self._ping_sent_at: float | None = None
-        self._pongs: list[bytes] = []
+        self._pong: bytes | None = None  # the ping to answer (latest payload)
         self._requests: dict[int, tuple[float, tuple[str, ...]]] = {}
         self._next_req = 1
         self._sent: deque[float] = deque()
@@ -250,13 +266,22 @@ class ConnectionMachine:
             if key in self._unsubscribe:
                 self._unsubscribe.remove(key)
 
-    def remove_key(self, key: str) -> bool:
-        """Stop carrying ``key`` (UNSUBSCRIBE if it was sent); True if it was live."""
+    def remove_key(self, key: str, reason: str = "listen key removed") -> bool:
+        """Stop carrying ``key`` (UNSUBSCRIBE if it was sent); True if it was live. In direct
+        mode the connection is for that key alone: it is closed with ``reason`` and the slot
+        waits for a new key, to connect at once."""
         state = self.keys.pop(key, None)
         if state is None:
             return False
         self._pending.pop(key, None)
-        if state is not SubState.PENDING and self.state in _LIVE_STATES:
+        if self.direct:
+            if self.conn_id is not None and self.state in (ConnState.CONNECTING, *_LIVE_STATES):
+                self._out.append(Close(self.conn_id, reason))
+                self._reset_connection()
+                self.opened_at = None
+                self.state = ConnState.WAITING
+                self.retry_at = 0.0
+        elif state is not SubState.PENDING and self.state in _LIVE_STATES:
             self._unsubscribe.append(key)
         return state is SubState.LIVE
 
@@ -268,17 +293,40 @@ class ConnectionMachine:
         self.conn_id = conn_id
         self.retry_at = None
         self.started_at = now
-        url = f"{self._host}/stream"
-        self._out.append(Connect(conn_id, url, url, self.purpose))
+        if self.direct:
+            key = next(iter(self.keys))
+            url, masked = f"{self._host}/ws/{key}", f"{self._host}/ws/{mask_key(key)}"
+        else:
+            url = masked = f"{self._host}/stream"
+        self._out.append(Connect(conn_id, url, masked, self.purpose))
 
-    def opened(self, now: float) -> None:
-        """The handshake completed."""
+    def opened(self, now: float) -> list[Notice]:
+        """The handshake completed (direct mode: the key is live now)."""
         if self.state is not ConnState.CONNECTING:
-            return
+            return []
         self.state = ConnState.OPEN
         self.opened_at = self._activity = now
         self._ping_sent_at = None
+        self.failed_opens = 0
+        if self.direct and self.conn_id is not None:
+            self._pending.clear()
+            for key in self.keys:
+                self.keys[key] = SubState.LIVE
+            return [Live(key, self.conn_id, now) for key in self.keys]
         self._flush_sends(now)
+        return []
+
+    def undrain(self, now: float) -> None:
+        """The rotation's new connection died during the overlap: this one carries on."""
+        if self.state is ConnState.DRAINING:
+            self.state = ConnState.OPEN
+            self.drain_until = None
+            self.retiring = False
+            self.activity(now)
+
+    def retry_delay(self) -> float:
+        """The next delay of this slot's backoff (a failed rotation is retried after it)."""
+        return self._backoff.next_delay()
 
     def closed(self, now: float, reason: str) -> list[Notice]:
         """The connection closed or failed (or the handshake failed)."""
@@ -286,11 +334,12 @@ class ConnectionMachine:
             return []
         return self._lose(now, reason, send_close=False)
 
-    def drain(self, until: float) -> None:
-        """Replaced by a rotation: keep delivering until ``until``, then close."""
+    def drain(self, until: float, reason: str = "rotated: replaced by a new connection") -> None:
+        """Replaced by a rotation: keep delivering until ``until``, then close with ``reason``."""
         if self.state is ConnState.OPEN:
             self.state = ConnState.DRAINING
             self.drain_until = until
+            self._drain_reason = reason
 
     def close(self, reason: str) -> list[Notice]:
         """Close for good (pool closing, slot emptied)."""
@@ -315,7 +364,7 @@ class ConnectionMachine:
     def ping_received(self, payload: bytes, now: float) -> None:
         self.activity(now)
         if self.state in _LIVE_STATES:
-            self._pongs.append(payload)
+            self._pong = payload
             self._flush_sends(now)
 
     def reply(self, req_id: int | None, error: str | None, now: float) -> list[Notice]:
@@ -355,7 +404,7 @@ class ConnectionMachine:
             and self.drain_until is not None
             and now >= self.drain_until
         ):
-            return self.close("rotated: replaced by a new connection")
+            return self.close(self._drain_reason)
         for sent_at, _ in self._requests.values():
             if now >= sent_at + opts.open_timeout:
                 return self._lose(
@@ -382,7 +431,7 @@ class ConnectionMachine:
     def _has_output(self) -> bool:
         if self.state not in _LIVE_STATES:
             return False
-        return bool(self._pongs or self._unsubscribe) or (
+        return self._pong is not None or bool(self._unsubscribe) or (
             self.state is ConnState.OPEN and bool(self._pending)
         )
 
@@ -403,9 +452,10 @@ class ConnectionMachine:
         if conn_id is None or self.state not in _LIVE_STATES:
             return
         out = self._out
-        while self._pongs and self._may_send(now):
+        if self._pong is not None and self._may_send(now):
             self._sent.append(now)
-            out.append(SendPong(conn_id, self._pongs.pop(0)))
+            out.append(SendPong(conn_id, self._pong))
+            self._pong = None
         if ping:
             # A ping must go out now for half-open detection; it is counted like any frame.
             self._may_send(now)
@@ -442,7 +492,7 @@ class ConnectionMachine:
 
     def _reset_connection(self) -> None:
         self._requests.clear()
-        self._pongs.clear()
+        self._pong = None
         self._unsubscribe.clear()
         self._sent.clear()
         self._ping_sent_at = None
@@ -462,7 +512,10 @@ class ConnectionMachine:
             if self.opened_at is not None and now - self.opened_at >= self._opts.stable_after:
                 self._backoff.reset()
         else:
+            self.failed_opens += 1
             logger.info("connection %s failed to open: %s", self.conn_id, reason)
+        if was_live or self.purpose != "rotation":
+            self.purpose = "reconnect"  # a rotation not yet open stays one
         self._reset_connection()
         for key in self.keys:
             self.keys[key] = SubState.PENDING

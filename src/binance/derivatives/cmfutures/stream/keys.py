@@ -38,7 +38,7 @@ from typing import Union
 
 from .actions import RestError, mask_key
 from .backoff import Backoff
-from .fatal import is_fatal
+from .fatal import is_fatal_error
 from .options import StreamOptions
 
 __all__ = [
@@ -259,7 +259,7 @@ class ListenKeyMachine:
         """POST failed."""
         if self.state is not KeyState.CREATING:
             return []
-        if is_fatal(error.status, error.code):
+        if is_fatal_error(error):
             return self._fail(error, f"listen key creation rejected: {describe(error)}")
         delay = max(self._backoff.next_delay(), error.retry_after or 0.0)
         self.state = KeyState.RETRY_WAIT
@@ -283,7 +283,7 @@ class ListenKeyMachine:
             return self.invalidate(
                 "listen key no longer exists (-1125 on keepalive)", self._confirmed_at, now
             )
-        if is_fatal(error.status, error.code):
+        if is_fatal_error(error):
             return self._fail(error, f"listen key keepalive rejected: {describe(error)}")
         self.failures += 1
         self.total_failures += 1
@@ -326,11 +326,13 @@ class ListenKeyMachine:
         return out + self._create(reason)
 
     def close(self, now: float, delete: bool) -> list[KeyOutput]:
-        """Stop; ask to DELETE the key when ``delete`` and it is (maybe) alive."""
+        """Stop; ask to DELETE the key when ``delete`` and it is (maybe) alive or being
+        created."""
         if self.state in (KeyState.CLOSED, KeyState.FAILED):
             self.state = KeyState.CLOSED
             return []
-        alive = self.key is not None and not self._dead
+        # A POST in flight brings a key: delete that one too (the DELETE follows the POST).
+        alive = (self.key is not None and not self._dead) or self.state is KeyState.CREATING
         self.state = KeyState.CLOSED
         self._keepalive_at = self._valid_until = self._create_at = None
         return [KeyRequest("delete", "closed")] if delete and alive else []

@@ -5,7 +5,28 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-__all__ = ["KeepaliveStats", "LagStats", "StatsRecorder", "StreamStats"]
+from ..events import (
+    AccountConfigUpdate,
+    AccountUpdate,
+    GridUpdate,
+    ListenKeyExpired,
+    MarginCall,
+    OrderTradeUpdate,
+    StrategyUpdate,
+)
+
+__all__ = ["EVENT_TYPE_NAMES", "KeepaliveStats", "LagStats", "StatsRecorder", "StreamStats"]
+
+# The wire name (``e``) of each typed event, as counted in ``events_by_type``.
+EVENT_TYPE_NAMES: dict[type, str] = {
+    ListenKeyExpired: "listenKeyExpired",
+    AccountUpdate: "ACCOUNT_UPDATE",
+    MarginCall: "MARGIN_CALL",
+    OrderTradeUpdate: "ORDER_TRADE_UPDATE",
+    AccountConfigUpdate: "ACCOUNT_CONFIG_UPDATE",
+    StrategyUpdate: "STRATEGY_UPDATE",
+    GridUpdate: "GRID_UPDATE",
+}
 
 _LAG_WINDOW = 1024
 
