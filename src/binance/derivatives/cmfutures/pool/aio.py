@@ -1,9 +1,11 @@
 """The asyncio driver of the stream pool: :class:`StreamPool`.
 
-Thin by design: every decision is taken by :class:`~.core.PoolCore`. This module moves bytes
-(one aiohttp session for every WebSocket and every listen-key call), reads the
-:class:`~binance.derivatives.cmfutures.clock.Clock`, sleeps on it until the core's next
-deadline, and hands ``(account, message)`` pairs to the consumer through one bounded buffer.
+Thin by design: every decision is taken by :class:`~.core.PoolCore`. Sockets, timers and
+listen-key calls are :class:`~..stream.driver.CoreDriver`'s (the same code as a single
+stream's): one aiohttp session for every WebSocket, one
+:class:`~binance.derivatives.cmfutures.AsyncApiClient` (one connection pool) for every
+listen-key call, each made with its account's API key. This module adds the accounts, their
+mirrors, and the consumer side: ``(account, message)`` pairs through one bounded buffer.
 """
 
 from __future__ import annotations
@@ -13,27 +15,24 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
-from .._tasks import race, reap
+from .._tasks import race
 from ..accounts import ACCOUNT_ID_PATTERN, InvalidAccountId, check_account_id
 from ..clock import Clock, SystemClock
 from ..events import StreamConnected, StreamMessage
-from ..stream.actions import Close, Connect, RestError, SendPing, SendPong, mask_key
-from ..stream.connection import Send
+from ..stream.actions import RestError
+from ..stream.driver import CoreDriver
 from ..stream.stats import StreamStats
-from ..stream.ws_io import abort as abort_socket
-from ..stream.ws_io import quietly
 from .actions import AccountGone, Deliver, PoolAction, RestCall
 from .core import PoolCore, PoolTotals
 from .events import AccountFailed
 from .options import PoolOptions
 
 if TYPE_CHECKING:
+    from ..async_api_client import AsyncApiClient
     from ..configuration import Configuration
     from ..journal.sink import MessageSink
     from ..mirror.aio import AccountMirror
@@ -55,15 +54,6 @@ class PoolStats:
     totals: PoolTotals
     accounts: dict[str, StreamStats] = field(default_factory=dict)
     queued: int = 0
-
-
-class _Conn:
-    __slots__ = ("id", "task", "ws")
-
-    def __init__(self, conn_id: int) -> None:
-        self.id = conn_id
-        self.task: asyncio.Task[None] | None = None
-        self.ws: aiohttp.ClientWebSocketResponse[bool] | None = None
 
 
 class _AccountFeed:
@@ -103,7 +93,7 @@ class _AccountFeed:
             await self._ready.wait()
 
 
-class StreamPool:
+class StreamPool(CoreDriver):
     """Many accounts' user data streams over a few shared connections, within Binance's limits.
 
     ::
@@ -151,26 +141,23 @@ class StreamPool:
                 "StreamPool needs a Configuration(host=..., stream_host=...), "
                 f"got {type(configuration).__name__}"
             )
-        self._configuration = configuration
         self.options = opts = options if options is not None else PoolOptions()
-        self._clock: Clock = clock if clock is not None else SystemClock()
-        self._core = PoolCore(configuration.stream_host, opts, rng=rng)
-        self._host = configuration.host.rstrip("/")
+        super().__init__(
+            configuration,
+            clock if clock is not None else SystemClock(),
+            opts.stream.close_timeout,
+            "pool",
+        )
+        self._core: PoolCore = PoolCore(configuration.stream_host, opts, rng=rng)
         self._auth: dict[str, BinanceAuth] = {}
-        self._session: aiohttp.ClientSession | None = None
-        self._conns: dict[int, _Conn] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._api_client: AsyncApiClient | None = None
+        self._api: Any = None
         self._buffer: deque[tuple[str, PoolMessage]] = deque()
         self._journal = journal
         # the journal append of each buffered message (None: not journaled), in buffer order
         self._sunk: deque[asyncio.Future[int | None] | None] = deque()
         self._journal_error: BaseException | None = None
         self._readable = asyncio.Event()
-        self._space = asyncio.Event()
-        self._space.set()
-        self._wake = asyncio.Event()
-        self._timer_task: asyncio.Task[None] | None = None
-        self._timer_target: float | None = None
         self._gone: dict[str, asyncio.Event] = {}
         self._feeds: dict[str, _AccountFeed] = {}
         self._mirrors: dict[str, AccountMirror] = {}
@@ -180,14 +167,6 @@ class StreamPool:
         self._closing = False
         self._closed = asyncio.Event()
         self._failure: BaseException | None = None
-        connect, read = configuration.timeout
-        self._rest_timeout = aiohttp.ClientTimeout(sock_connect=connect, sock_read=read)
-        ws_timeout_cls = getattr(aiohttp, "ClientWSTimeout", None)
-        self._ws_timeout: dict[str, Any] = (
-            {"timeout": ws_timeout_cls(ws_close=opts.stream.close_timeout)}
-            if ws_timeout_cls is not None
-            else {"timeout": opts.stream.close_timeout}
-        )
 
     # ------------------------------------------------------------------ public API
 
@@ -209,13 +188,14 @@ class StreamPool:
         if self._started:
             return
         self._started = True
-        cfg = self._configuration
-        connector = aiohttp.TCPConnector(
-            limit=max(1, self.options.rest_concurrency + 4),
-            ssl=bool(cfg.verify_ssl),
-        )
-        self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
-        self._timer_task = asyncio.create_task(self._run_timers(), name="pool-timers")
+        from ..api.user_data_streams_api import UserDataStreamsApi
+        from ..async_api_client import AsyncApiClient
+
+        # One REST connection pool for every account's listen-key calls (each call carries
+        # its account's API key): the hardened client, with the configuration's TLS and proxy.
+        self._api_client = AsyncApiClient(self._configuration, clock=self._clock)
+        self._api = UserDataStreamsApi(self._api_client)
+        self._open()
         self._execute(self._core.tick(self._clock.time()))
 
     def add(self, account: str, auth: BinanceAuth) -> None:
@@ -364,26 +344,27 @@ class StreamPool:
         for feed in self._feeds.values():
             feed.close()
         actions = self._core.close(self._clock.time())
-        await self._cancel_all()
-        conns = list(self._conns.values())
-        self._conns.clear()
-        waits: list[Awaitable[Any]] = [self._dispose(c, abort=False) for c in conns]
-        deletes = [a for a in actions if isinstance(a, RestCall)]
-        if deletes and self._session is not None:
+
+        def delete_keys() -> list[Awaitable[Any]]:
+            deletes = [a for a in actions if isinstance(a, RestCall)]
+            if not deletes or self._api is None:
+                return []
             batch = asyncio.gather(*(self._rest(a.account, a.kind) for a in deletes),
                                    return_exceptions=True)
-            waits.append(race(batch, self._clock.sleep(self.options.stream.close_timeout)))
-        await asyncio.gather(*waits, return_exceptions=True)
-        await self._cancel_all()
-        for client in self._mirror_clients.values():
-            with contextlib.suppress(Exception):
-                await client.close()
-        for append in self._sunk:  # journal appends never handed out: retrieve their outcome
-            if append is not None:
-                append.add_done_callback(_retrieve)
-        if self._session is not None:
-            await self._session.close()
-        self._closed.set()
+            return [self._bounded(batch)]
+
+        try:
+            await self._close_sockets(delete_keys)
+        finally:
+            await self._release()
+            for client in (*self._mirror_clients.values(), self._api_client):
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        await client.close()
+            for append in self._sunk:  # journal appends never handed out: their outcome
+                if append is not None:
+                    append.add_done_callback(_retrieve)
+            self._closed.set()
         logger.info("stream pool closed")
 
     async def __aenter__(self) -> StreamPool:
@@ -486,52 +467,28 @@ class StreamPool:
 
     def _execute(self, actions: list[PoolAction]) -> None:
         for action in actions:
+            if self._io(action):
+                continue
             if isinstance(action, Deliver):
                 self._deliver(action.account, action.message)
-            elif isinstance(action, Send):
-                conn = self._conns.get(action.conn_id)
-                if conn is not None and conn.ws is not None:
-                    self._spawn(quietly(conn.ws.send_str(action.text)), "pool-send")
             elif isinstance(action, RestCall):
                 self._spawn(self._rest(action.account, action.kind), "pool-rest")
-            elif isinstance(action, Connect):
-                conn = _Conn(action.conn_id)
-                self._conns[action.conn_id] = conn
-                conn.task = self._spawn(self._run_connection(conn, action.url),
-                                        f"pool-conn{conn.id}")
-            elif isinstance(action, Close):
-                closing = self._conns.pop(action.conn_id, None)
-                if closing is not None:
-                    self._spawn(self._dispose(closing, abort=action.abort), "pool-close")
-            elif isinstance(action, (SendPing, SendPong)):
-                target = self._conns.get(action.conn_id)
-                if target is not None and target.ws is not None:
-                    ws = target.ws
-                    send = ws.ping if isinstance(action, SendPing) else ws.pong
-                    self._spawn(quietly(send(action.payload)), "pool-ping")
             elif isinstance(action, AccountGone):
                 self._auth.pop(action.account, None)
                 event = self._gone.get(action.account)
                 if event is not None:
                     event.set()
-        deadline = self._core.deadline_hint
-        if deadline is not None and (self._timer_target is None or deadline < self._timer_target):
-            self._wake.set()
+        self._rewake()
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _running(self) -> bool:
+        return not self._closing
 
-    async def _cancel_all(self) -> None:
-        current = asyncio.current_task()
-        pending = [
-            t for t in (*self._tasks, self._timer_task) if t is not None and t is not current
-        ]
-        for task in pending:
-            task.cancel()
-        await reap(pending)
+    def _background_failed(self, name: str, error: BaseException) -> None:
+        """A background task raised: a bug, not a network event. Iteration raises it."""
+        logger.error("stream pool: %s failed", name, exc_info=error)
+        if self._failure is None:
+            self._failure = error
+        self._readable.set()
 
     async def _spend(self, weight: int) -> None:
         """Wait (clock time) until the pool's budget grants ``weight``."""
@@ -542,145 +499,23 @@ class StreamPool:
                 return
             await self._clock.sleep(max(at - now, 0.001))
 
-    # ------------------------------------------------------------------ timers
-
-    async def _run_timers(self) -> None:
-        try:
-            core, clock = self._core, self._clock
-            while not self._closing:
-                self._wake.clear()
-                deadline = self._timer_target = core.deadline_hint
-                if deadline is None:
-                    await self._wake.wait()
-                else:
-                    delay = deadline - clock.time()
-                    if delay > 0:
-                        await race(clock.sleep(delay), self._wake.wait())
-                self._timer_target = None
-                self._execute(core.tick(clock.time()))
-                await asyncio.sleep(0)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # without timers the pool cannot keep its promises
-            logger.exception("stream pool timers failed")
-            self._failure = exc
-            self._readable.set()
-
     # ------------------------------------------------------------------ REST
 
     async def _rest(self, account: str, kind: str) -> None:
-        """One listen-key call for ``account``: only its API key header is needed."""
+        """One listen-key call for ``account``, made with its API key."""
         auth = self._auth.get(account)
-        core, clock = self._core, self._clock
-        if auth is None or self._session is None:
+        core = self._core
+        if auth is None or self._api is None:
             self._execute(core.rest_failed(account, kind, RestError(0, message="removed"),
-                                           clock.time()))
+                                           self._clock.time()))
             return
-        method = {"create": "POST", "keepalive": "PUT", "delete": "DELETE"}[kind]
-        used: int | None = None
-        try:
-            async with self._session.request(
-                method,
-                f"{self._host}/dapi/v1/listenKey",
-                headers={"X-MBX-APIKEY": auth.api_key},
-                timeout=self._rest_timeout,
-                allow_redirects=False,
-                proxy=self._configuration.proxy or None,
-            ) as response:
-                body = await response.read()
-                status = response.status
-                used = _int_header(response.headers.get("X-MBX-USED-WEIGHT-1M"))
-                retry_after = _int_header(response.headers.get("Retry-After"))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            error = RestError(0, message=f"{type(exc).__name__}")
-            self._execute(core.rest_failed(account, kind, error, clock.time()))
-            return
-        payload = _json_object(body)
-        if 200 <= status < 300:
-            key = payload.get("listenKey")
-            self._execute(core.rest_ok(account, kind, clock.time(),
-                                       listen_key=key if isinstance(key, str) else None,
-                                       used_weight=used))
-            return
-        code = payload.get("code")
-        msg = payload.get("msg")
-        error = RestError(
-            status,
-            code if isinstance(code, int) else None,
-            float(retry_after) if retry_after is not None else None,
-            str(msg)[:200] if msg else "",
-        )
-        self._execute(core.rest_failed(account, kind, error, clock.time(), used_weight=used))
-
-    # ------------------------------------------------------------------ connections
-
-    async def _run_connection(self, conn: _Conn, url: str) -> None:
-        core, clock = self._core, self._clock
-        assert self._session is not None
-        try:
-            ws = await self._session.ws_connect(
-                url, autoping=False, heartbeat=None, autoclose=True, max_msg_size=1 << 22,
-                proxy=self._configuration.proxy or None, **self._ws_timeout,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._execute(core.connection_closed(
-                conn.id, clock.time(), f"connect failed: {type(exc).__name__}: {exc}"))
-            return
-        conn.ws = ws
-        if self._conns.get(conn.id) is not conn:
-            await abort_socket(ws)
-            return
-        self._execute(core.connection_opened(conn.id, clock.time()))
-        text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
-        ping, pong = aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG
-        space = self._space
-        reason = "connection closed"
-        try:
-            while True:
-                if not space.is_set():
-                    await space.wait()
-                msg = await ws.receive()
-                kind = msg.type
-                if kind is text or kind is binary:
-                    self._execute(core.frame_received(conn.id, msg.data, clock.time()))
-                elif kind is ping:
-                    self._execute(core.ping_received(conn.id, msg.data, clock.time()))
-                elif kind is pong:
-                    self._execute(core.pong_received(conn.id, clock.time()))
-                else:
-                    reason = _close_reason(msg, ws)
-                    break
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            logger.exception("connection %d: unexpected error", conn.id)
-            reason = f"internal error: {type(exc).__name__}"
-            await abort_socket(ws)
-        self._execute(core.connection_closed(conn.id, clock.time(), reason))
-
-    async def _dispose(self, conn: _Conn, *, abort: bool) -> None:
-        task = conn.task
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            await reap([task])
-        ws = conn.ws
-        if ws is None or ws.closed:
-            return
-        if abort:
-            await abort_socket(ws)
-            return
-        closing = asyncio.ensure_future(ws.close())
-        try:
-            await race(closing, self._clock.sleep(self.options.stream.close_timeout))
-        finally:
-            if not closing.done():
-                closing.cancel()
-                await reap([closing])
-            await abort_socket(ws)
+        key, error = await self._listen_key_call(self._api, kind, auth)
+        used = self._api_client.used_weight.get("1M") if self._api_client is not None else None
+        now = self._clock.time()
+        if error is None:
+            self._execute(core.rest_ok(account, kind, now, listen_key=key, used_weight=used))
+        else:
+            self._execute(core.rest_failed(account, kind, error, now, used_weight=used))
 
 
 # ---------------------------------------------------------------------- helpers
@@ -689,40 +524,3 @@ class StreamPool:
 def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
-
-
-
-
-def _close_reason(msg: Any, ws: aiohttp.ClientWebSocketResponse[bool]) -> str:
-    if msg.type is aiohttp.WSMsgType.ERROR:
-        return f"connection error: {type(msg.data).__name__}"
-    if msg.type is aiohttp.WSMsgType.CLOSE:
-        extra = f": {msg.extra}" if msg.extra else ""
-        return f"server closed the connection (code {msg.data}{extra})"
-    code = ws.close_code
-    if code is not None and code != 1000:
-        return f"connection lost (code {code})"
-    return "connection closed by the server"
-
-
-def _int_header(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    import json
-
-    try:
-        value = json.loads(body[:65536]) if body else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def masked(key: str | None) -> str:
-    return mask_key(key)
