@@ -172,3 +172,45 @@ def test_the_core_treats_a_permanent_rest_failure_as_fatal() -> None:
     core.start(0.0)
     (fail,) = [a for a in core.create_key_failed(failure, 0.0) if isinstance(a, Fail)]
     assert fail.error is error
+
+
+# ---------------------------------------------------------------------- the pool (issue 11)
+# The pool runs on the same driver and core as the stream: a rejected certificate fails the
+# accounts it concerns with AccountFailed instead of being retried forever (before: the pool's
+# own REST code retried a rejected REST certificate, and its WebSocket ignored the rule).
+
+
+async def _first_failure(cfg: Configuration) -> tuple[list[object], object]:
+    from binance.derivatives.cmfutures import PoolOptions, StreamOptions, StreamPool
+    from binance.derivatives.cmfutures.pool import AccountFailed
+
+    seen: list[object] = []
+    options = PoolOptions(stream=StreamOptions(backoff_initial=0.01, backoff_max=0.02))
+    async with StreamPool(cfg, options=options) as pool:
+        pool.add("alice", AUTH)
+        async for account, message in pool:
+            seen.append(message)
+            if isinstance(message, AccountFailed):
+                return seen, account
+    raise AssertionError("the pool ended without a failure")
+
+
+async def test_a_pool_account_fails_on_a_rejected_rest_certificate(
+    tls: UntrustedTlsServer,
+) -> None:
+    cfg = Configuration(host=f"https://127.0.0.1:{tls.port}",
+                        stream_host=f"wss://127.0.0.1:{tls.port}", retries=3)
+    seen, account = await asyncio.wait_for(_first_failure(cfg), 10)
+    assert account == "alice"
+    assert "certificate" in seen[-1].reason  # type: ignore[attr-defined]
+    assert tls.connections == 1  # one POST: not retried
+
+
+async def test_a_pool_account_fails_on_a_rejected_websocket_certificate(
+    tls: UntrustedTlsServer, listen_key_server: str
+) -> None:
+    cfg = Configuration(host=listen_key_server, stream_host=f"wss://127.0.0.1:{tls.port}")
+    seen, _ = await asyncio.wait_for(_first_failure(cfg), 10)
+    assert "cannot connect" in seen[-1].reason  # type: ignore[attr-defined]
+    assert "certificate" in seen[-1].reason  # type: ignore[attr-defined]
+    assert tls.connections == 1
