@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from mirror_factories import order_event, rest_order
 from test_aio import FakeStream
@@ -23,8 +21,8 @@ def test_sync_facade_end_to_end() -> None:
     with pytest.raises(RuntimeError, match="not started"):
         _ = mirror.balances
     with mirror:
-        loop = mirror._loop
-        assert loop is not None and threading.current_thread() is not mirror._thread
+        loop = mirror._thread.loop
+        assert loop is not None and loop.is_running()  # in its own thread, not this one
         changes = mirror.changes()
 
         def push(*items: object) -> None:

@@ -7,11 +7,10 @@ needs no lock.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._loop_thread import LoopThread
 from .aio import AccountMirror, ChangeSubscription
 from .views import (
     AccountView,
@@ -48,15 +47,11 @@ class SyncAccountMirror:
     def __init__(self, configuration: Configuration | None = None, **kwargs: Any) -> None:
         self._configuration = configuration
         self._kwargs = kwargs
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread = LoopThread("AccountMirror")
         self._mirror: AccountMirror | None = None
 
     def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        if self._loop is None:
-            coro.close()
-            raise RuntimeError("the mirror is not started: use `with` or call start()")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        return self._thread.call(coro)
 
     @property
     def _m(self) -> AccountMirror:
@@ -68,12 +63,9 @@ class SyncAccountMirror:
 
     def start(self) -> None:
         """Start the background loop and the mirror (see :meth:`AccountMirror.start`)."""
-        if self._loop is not None:
+        if self._thread.running:
             raise RuntimeError("SyncAccountMirror.start() called twice")
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="AccountMirror", daemon=True)
-        thread.start()
-        self._loop, self._thread = loop, thread
+        self._thread.start()
 
         async def create() -> AccountMirror:
             mirror = AccountMirror(self._configuration, **self._kwargs)
@@ -83,28 +75,18 @@ class SyncAccountMirror:
         try:
             self._mirror = self._run(create())
         except BaseException:
-            self._stop_loop()
+            self._thread.stop()
             raise
 
     def close(self) -> None:
         """Close the mirror and stop its thread. Idempotent."""
-        if self._loop is None:
+        if not self._thread.running:
             return
         try:
             if self._mirror is not None:
                 self._run(self._mirror.close())
         finally:
-            self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        loop, thread = self._loop, self._thread
-        self._loop = self._thread = None
-        if loop is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        if thread is not None:
-            thread.join()
-        loop.close()
+            self._thread.stop()
 
     def __enter__(self) -> SyncAccountMirror:
         self.start()
@@ -184,7 +166,7 @@ class SyncAccountMirror:
 
         try:
             while True:
-                if self._loop is None:  # closed: hand out what was already queued, then end
+                if not self._thread.running:  # closed: hand out what was already queued, then end
                     while sub._queue:
                         yield sub._queue.popleft()
                     return
@@ -193,7 +175,7 @@ class SyncAccountMirror:
                     return
                 yield change
         finally:
-            loop = self._loop
+            loop = self._thread.loop
             if loop is not None and not loop.is_closed():
                 loop.call_soon_threadsafe(sub.close)
 
