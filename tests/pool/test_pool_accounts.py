@@ -156,3 +156,57 @@ async def test_journal_records_every_account_before_hand_out(
     assert {e.account for e in entries} == {a, b}
     for (_, _, last), entry in zip(handed, entries, strict=True):
         assert last >= entry.offset  # on disk before it was handed out
+
+
+async def test_mirrors_use_the_pools_one_rest_client_within_its_budget(
+    pool_harness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: a pool's mirrors have no REST client (no session, no connection pool) of their
+    own: snapshots and the fill recovery after a gap go through the pool's client as their
+    account, and their weight is taken from the pool's budget first (before: one
+    AsyncApiClient per mirror, and recovery pages charged to nothing)."""
+    from binance.derivatives.cmfutures import async_api_client
+    from binance.derivatives.cmfutures.mirror import ChangeKind
+
+    created: list[object] = []
+    real_init = async_api_client.AsyncApiClient.__init__
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        created.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(async_api_client.AsyncApiClient, "__init__", counting_init)
+    h = pool_harness
+    ids = h.make_accounts(3)
+    pool = await h.open()
+    h.add_all()
+    await h.advance(2, step=0.25)
+    mirrors = {a: pool.mirror(a) for a in ids}
+    for _ in range(40):
+        await h.advance(0.25)
+        if not any(m.stale for m in mirrors.values()):
+            break
+    assert not any(m.stale for m in mirrors.values())
+    assert len(created) == 1  # the pool's, shared by its listen-key calls and its mirrors
+    weight_after_snapshots = pool.stats.totals.weight_used
+    assert weight_after_snapshots >= 3 * pool.options.snapshot_weight + 3  # + 3 key creations
+
+    a = ids[0]
+    sub = mirrors[a].changes()
+    sim, acct = h.sim, h.accounts[a]
+    sim.faults.drop_connections()
+    for _ in range(2):  # fills nobody streams: recovered from userTrades after the gap
+        sim.exchange.new_order(acct.api_key, {"symbol": "BTCUSD_PERP", "side": "BUY",
+                                              "type": "MARKET", "quantity": "1"})
+    await h.advance(30, step=0.5)
+    fills = []
+    while sub._queue:
+        change = await sub.__anext__()
+        if change.kind == ChangeKind.FILL:
+            fills.append(change)
+    assert len(fills) == 2 and all(c.after.recovered for c in fills)
+    # the gap's resyncs and the recovery page(s) were charged to the pool
+    charged = pool.stats.totals.weight_used - weight_after_snapshots
+    assert charged >= pool.options.snapshot_weight + pool.options.trades_weight
+    assert len(created) == 1
+    assert h.sim.hub.violations == []

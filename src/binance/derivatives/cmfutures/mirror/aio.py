@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from ..async_api_client import AsyncApiClient
     from ..configuration import Configuration
     from ..journal import Journal
+    from ..signing import BinanceAuth
     from ..stream import StreamOptions
     from .sync import SyncAccountMirror
 
@@ -574,27 +575,10 @@ class AccountMirror:
         return await source()
 
     async def _rest_snapshot(self) -> Snapshot:
-        from ..api.account_api import AccountApi
-        from .snapshot import build_snapshot
-
-        api: AccountApi[AsyncApiClient] = AccountApi(cast("AsyncApiClient", self._api_client))
-        account, positions, orders = await _gather_or_cancel(
-            api.cmfutures_get_account_v1(),
-            api.cmfutures_get_position_risk_v1(),
-            api.cmfutures_get_open_orders_v1(),
-        )
-        return build_snapshot(account, positions, orders)
+        return await rest_snapshot(cast("AsyncApiClient", self._api_client))
 
     async def _rest_trades(self, query: TradeQuery) -> Any:
-        from ..api.trade_api import TradeApi
-
-        api: TradeApi[AsyncApiClient] = TradeApi(cast("AsyncApiClient", self._api_client))
-        if query.from_id is not None:
-            return await api.cmfutures_get_user_trades_v1(
-                symbol=query.symbol, from_id=query.from_id, limit=query.limit)
-        return await api.cmfutures_get_user_trades_v1(
-            symbol=query.symbol, start_time=query.start_time, end_time=query.end_time,
-            limit=query.limit)
+        return await rest_trades(cast("AsyncApiClient", self._api_client), query)
 
     async def _audit(self) -> None:
         interval = self._policy.audit_interval
@@ -679,6 +663,36 @@ class AccountMirror:
             f"<AccountMirror balances={len(v.balances)} positions={len(v.positions)} "
             f"open_orders={len(v.open_orders)} stale={v.stale} closed={self._closed}>"
         )
+
+
+async def rest_snapshot(client: AsyncApiClient, auth: BinanceAuth | None = None) -> Snapshot:
+    """The account's REST snapshot (account, positionRisk, openOrders, concurrently), made
+    with ``auth`` (the client's own credentials if None)."""
+    from ..api.account_api import AccountApi
+    from .snapshot import build_snapshot
+
+    api: AccountApi[AsyncApiClient] = AccountApi(client)
+    account, positions, orders = await _gather_or_cancel(
+        api.cmfutures_get_account_v1(_request_auth=auth),
+        api.cmfutures_get_position_risk_v1(_request_auth=auth),
+        api.cmfutures_get_open_orders_v1(_request_auth=auth),
+    )
+    return build_snapshot(account, positions, orders)
+
+
+async def rest_trades(
+    client: AsyncApiClient, query: TradeQuery, auth: BinanceAuth | None = None
+) -> Any:
+    """One ``userTrades`` page of the fill recovery, made with ``auth`` (as above)."""
+    from ..api.trade_api import TradeApi
+
+    api: TradeApi[AsyncApiClient] = TradeApi(client)
+    if query.from_id is not None:
+        return await api.cmfutures_get_user_trades_v1(
+            symbol=query.symbol, from_id=query.from_id, limit=query.limit, _request_auth=auth)
+    return await api.cmfutures_get_user_trades_v1(
+        symbol=query.symbol, start_time=query.start_time, end_time=query.end_time,
+        limit=query.limit, _request_auth=auth)
 
 
 async def _gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:

@@ -161,7 +161,6 @@ class StreamPool(CoreDriver):
         self._gone: dict[str, asyncio.Event] = {}
         self._feeds: dict[str, _AccountFeed] = {}
         self._mirrors: dict[str, AccountMirror] = {}
-        self._mirror_clients: dict[str, Any] = {}
         self._iterating = False
         self._started = False
         self._closing = False
@@ -241,9 +240,6 @@ class StreamPool(CoreDriver):
         mirror = self._mirrors.pop(account, None)
         if mirror is not None:
             await mirror.close()
-        client = self._mirror_clients.pop(account, None)
-        if client is not None:
-            await client.close()
         if not gone.is_set():
             await race(gone.wait(), self._clock.sleep(self.options.stream.close_timeout))
         self._gone.pop(account, None)
@@ -281,9 +277,10 @@ class StreamPool(CoreDriver):
 
     def mirror(self, account: str) -> AccountMirror:
         """An :class:`~binance.derivatives.cmfutures.AccountMirror` of ``account`` fed by the
-        pool (no connection of its own), created and started on the first call; its REST
-        snapshots wait for the pool's weight budget. Closed by :meth:`remove` and
-        :meth:`close`.
+        pool (no connection and no REST client of its own), created and started on the
+        first call; its REST snapshots and fill recoveries go through the pool's one REST
+        client as that account, once the pool's weight budget grants their weight
+        (``snapshot_weight``, ``trades_weight``). Closed by :meth:`remove` and :meth:`close`.
 
         :raises KeyError: unknown account.
         """
@@ -292,39 +289,38 @@ class StreamPool(CoreDriver):
             return existing
         if account not in self._core:
             raise KeyError(f"no account {account!r} in this pool: add() it first")
-        from ..async_api_client import AsyncApiClient
-        from ..configuration import Configuration
-        from ..mirror.aio import AccountMirror
+        from ..mirror.aio import AccountMirror, rest_snapshot, rest_trades
 
-        cfg = self._configuration
-        client = AsyncApiClient(
-            Configuration(host=cfg.host, stream_host=cfg.stream_host, auth=self._auth[account],
-                          timeout=cfg.timeout),
-            clock=self._clock,
-        )
+        client = self._api_client
+        if client is None:
+            raise RuntimeError("start the pool first: async with StreamPool(...) as pool")
+        auth = self._auth[account]
         feed = _AccountFeed(self, account)
         now = self._clock.time()
         for conn_id in self._core.live_connections(account):
-            feed.push(StreamConnected(now, f"{cfg.stream_host}/stream", conn_id))
+            feed.push(StreamConnected(now, f"{self._configuration.stream_host}/stream", conn_id))
 
+        # Every REST call of a mirror goes through the pool's one client, as its account,
+        # after its weight was taken from the pool's budget.
         async def snapshot() -> Any:
             await self._spend(self.options.snapshot_weight)
-            from ..api.account_api import AccountApi
-            from ..mirror.snapshot import build_snapshot
+            try:
+                return await rest_snapshot(client, auth)
+            finally:
+                self._core.observe(self._clock.time(), used_weight=client.used_weight.get("1M"))
 
-            api: AccountApi[AsyncApiClient] = AccountApi(client)
-            account_info = await api.cmfutures_get_account_v1()
-            positions = await api.cmfutures_get_position_risk_v1()
-            orders = await api.cmfutures_get_open_orders_v1()
-            self._core.observe(self._clock.time(), used_weight=client.used_weight.get("1M"))
-            return build_snapshot(account_info, positions, orders)
+        async def trades(query: Any) -> Any:
+            await self._spend(self.options.trades_weight)
+            try:
+                return await rest_trades(client, query, auth)
+            finally:
+                self._core.observe(self._clock.time(), used_weight=client.used_weight.get("1M"))
 
         mirror = AccountMirror(
-            stream=feed, snapshot_source=snapshot, clock=self._clock, api_client=client
+            stream=feed, snapshot_source=snapshot, trades_source=trades, clock=self._clock
         )
         self._feeds[account] = feed
         self._mirrors[account] = mirror
-        self._mirror_clients[account] = client
         self._spawn(mirror.start(), f"pool-mirror-{account}")
         return mirror
 
@@ -357,10 +353,9 @@ class StreamPool(CoreDriver):
             await self._close_sockets(delete_keys)
         finally:
             await self._release()
-            for client in (*self._mirror_clients.values(), self._api_client):
-                if client is not None:
-                    with contextlib.suppress(Exception):
-                        await client.close()
+            if self._api_client is not None:
+                with contextlib.suppress(Exception):
+                    await self._api_client.close()
             for append in self._sunk:  # journal appends never handed out: their outcome
                 if append is not None:
                     append.add_done_callback(_retrieve)

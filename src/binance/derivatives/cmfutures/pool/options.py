@@ -40,6 +40,8 @@ class PoolOptions:
     :param rest_concurrency: most listen-key REST calls in flight at once.
     :param snapshot_weight: weight charged to the budget for one mirror snapshot
         (``/account`` 5 + ``/positionRisk`` 1 + ``/openOrders`` 40).
+    :param trades_weight: weight charged for one ``/userTrades`` page of a mirror's fill
+        recovery after a gap (20 with a symbol).
     :param dedup_size: recent event identities remembered per account (duplicates dropped).
     :param max_queue: most undelivered messages held for the consumer across all accounts;
         when reached the pool stops reading every socket until the consumer catches up.
@@ -58,6 +60,7 @@ class PoolOptions:
     weight_per_minute: int = 1200
     rest_concurrency: int = 16
     snapshot_weight: int = 46
+    trades_weight: int = 20
     dedup_size: int = 1000
     max_queue: int = 100_000
     stream: StreamOptions = field(default_factory=StreamOptions)
@@ -72,6 +75,7 @@ class PoolOptions:
             "weight_per_minute",
             "rest_concurrency",
             "snapshot_weight",
+            "trades_weight",
             "dedup_size",
             "max_queue",
         ):
