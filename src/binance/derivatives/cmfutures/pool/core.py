@@ -101,7 +101,9 @@ class _Envelope(msgspec.Struct):
 _decode_envelope = msgspec.json.Decoder(_Envelope).decode
 
 
-class _Account:
+class AccountRecord:
+    """One account's state in the core: its key machine, subscriptions, dedup, gap, stats."""
+
     __slots__ = (
         "connected_once",
         "dedup",
@@ -188,8 +190,8 @@ class PoolCore:
             opts.connections_per_window, opts.connection_window, opts.connections_per_second
         )
         self.budget = WeightBudget(opts.weight_per_minute, 60.0)
-        self._accounts: dict[str, _Account] = {}
-        self._by_key: dict[str, _Account] = {}
+        self._accounts: dict[str, AccountRecord] = {}
+        self._by_key: dict[str, AccountRecord] = {}
         self._slots: dict[int, ConnectionMachine] = {}
         self._by_conn: dict[int, ConnectionMachine] = {}
         self._successor: dict[int, int] = {}
@@ -286,7 +288,7 @@ class PoolCore:
         """
         return account_stats(self._accounts[account], now)
 
-    def account_record(self, account: str) -> _Account:
+    def account_record(self, account: str) -> AccountRecord:
         """``account``'s record (kept by the one-account StreamCore past the account's end,
         for its stats). :raises KeyError: unknown account."""
         return self._accounts[account]
@@ -328,7 +330,7 @@ class PoolCore:
         if self._spread:
             phase = ((next(self._account_index) * _GOLDEN) % 1.0) * interval
         machine = ListenKeyMachine(self._sopts, phase, self._rng)
-        acc = _Account(account, machine, self.options.dedup_size)
+        acc = AccountRecord(account, machine, self.options.dedup_size)
         acc.last_rx = now
         self._accounts[account] = acc
         self._key_outputs(acc, machine.start(now), now)
@@ -522,7 +524,7 @@ class PoolCore:
         self._event(acc, key, bytes(env.data), now)
         return self._flush_postponing(now)
 
-    def _event(self, acc: _Account, key: str, data: bytes | str, now: float) -> None:
+    def _event(self, acc: AccountRecord, key: str, data: bytes | str, now: float) -> None:
         """One event frame of ``acc``'s key: decode, de-duplicate, count, deliver."""
         try:
             event = decode_event(data)
@@ -616,7 +618,7 @@ class PoolCore:
 
     # ------------------------------------------------------------------ internals: keys
 
-    def _key_outputs(self, acc: _Account, outputs: list[KeyOutput], now: float) -> None:
+    def _key_outputs(self, acc: AccountRecord, outputs: list[KeyOutput], now: float) -> None:
         for o in outputs:
             if isinstance(o, KeyRequest):
                 if o.kind != "delete":
@@ -643,7 +645,7 @@ class PoolCore:
                     now, o.reason, o.error.status, o.error.code)))
         self._schedule(acc)
 
-    def _schedule(self, acc: _Account) -> None:
+    def _schedule(self, acc: AccountRecord) -> None:
         deadline = acc.machine.next_deadline()
         if deadline is not None and deadline != acc.sched:
             acc.sched = deadline
@@ -651,7 +653,7 @@ class PoolCore:
         elif deadline is None:
             acc.sched = None
 
-    def _drop_key(self, acc: _Account, key: str, reason: str, since: float, now: float) -> None:
+    def _drop_key(self, acc: AccountRecord, key: str, reason: str, since: float, now: float) -> None:
         """``acc`` stops using ``key``: unsubscribe it everywhere, announce the loss."""
         if self._by_key.get(key) is acc:
             del self._by_key[key]
@@ -673,7 +675,7 @@ class PoolCore:
         if had_live or acc.connected_once:
             self._open_gap(acc, since, reason)
 
-    def _unsubscribe(self, acc: _Account, reason: str = "account removed") -> None:
+    def _unsubscribe(self, acc: AccountRecord, reason: str = "account removed") -> None:
         """Silently stop carrying ``acc`` (removal, failure): no control events."""
         if acc.key is not None:
             if self._by_key.get(acc.key) is acc:
@@ -686,17 +688,17 @@ class PoolCore:
         acc.slots.clear()
         acc.live.clear()
 
-    def _forget(self, acc: _Account) -> None:
+    def _forget(self, acc: AccountRecord) -> None:
         self._accounts.pop(acc.id, None)
         self._out.append(AccountGone(acc.id))
 
-    def _open_gap(self, acc: _Account, since: float, reason: str) -> None:
+    def _open_gap(self, acc: AccountRecord, since: float, reason: str) -> None:
         if acc.gap_since is None or since < acc.gap_since:
             acc.gap_since = since
         if reason not in acc.gap_reasons:
             acc.gap_reasons.append(reason)
 
-    def _gap_now(self, acc: _Account, reason: str, now: float) -> None:
+    def _gap_now(self, acc: AccountRecord, reason: str, now: float) -> None:
         acc.stats.gaps += 1
         self._out.append(Deliver(acc.id, StreamGap(min(acc.last_rx, now), now, reason)))
 
@@ -710,7 +712,7 @@ class PoolCore:
 
     # ------------------------------------------------------------------ internals: slots
 
-    def _assign(self, acc: _Account, now: float, purpose: str | None = None) -> None:
+    def _assign(self, acc: AccountRecord, now: float, purpose: str | None = None) -> None:
         key = acc.key
         if key is None or acc.removing or acc.failed:
             return
@@ -1044,7 +1046,7 @@ class PoolCore:
         return d
 
 
-def account_stats(acc: _Account, now: float) -> StreamStats:
+def account_stats(acc: AccountRecord, now: float) -> StreamStats:
     """``acc``'s :class:`StreamStats` at ``now``."""
     s = acc.stats
     m = acc.machine

@@ -56,7 +56,7 @@ from dataclasses import replace
 
 from ..pool.actions import AccountGone, PoolAction, RestCall
 from ..pool.actions import Deliver as PoolDeliver
-from ..pool.core import PoolCore, _Account, account_stats
+from ..pool.core import AccountRecord, PoolCore, account_stats
 from ..pool.events import AccountFailed
 from ..pool.options import PoolOptions
 from .actions import (
@@ -135,7 +135,7 @@ class StreamCore:
                               spread_keepalives=False)
         self._phase = Phase.NEW
         self._now = 0.0
-        self._acc: _Account | None = None
+        self._acc: AccountRecord | None = None
 
     # ------------------------------------------------------------------ observers
 
