@@ -653,7 +653,9 @@ class PoolCore:
         elif deadline is None:
             acc.sched = None
 
-    def _drop_key(self, acc: AccountRecord, key: str, reason: str, since: float, now: float) -> None:
+    def _drop_key(
+        self, acc: AccountRecord, key: str, reason: str, since: float, now: float
+    ) -> None:
         """``acc`` stops using ``key``: unsubscribe it everywhere, announce the loss."""
         if self._by_key.get(key) is acc:
             del self._by_key[key]
