@@ -296,6 +296,10 @@ class StreamCore:
         """The pool's actions as the stream's: connection actions first (as a stream closes
         its sockets before it deletes its key), then the rest in order."""
         self._now = now
+        if len(actions) == 1 and self._phase is Phase.RUNNING:  # the hot path: one event
+            only = actions[0]
+            if type(only) is PoolDeliver and not isinstance(only.message, AccountFailed):
+                return [Deliver(only.message)]
         conn: list[Action] = []
         out: list[Action] = []
         for a in actions:
