@@ -364,17 +364,8 @@ class PoolCore:
         used_weight: int | None = None,
     ) -> list[PoolAction]:
         """The ``kind`` call of a :class:`RestCall` succeeded (create: with ``listen_key``)."""
-        self._rest_in_flight = max(0, self._rest_in_flight - 1)
-        if used_weight is not None:
-            self.budget.observe_used(used_weight, now)
-        acc = self._accounts.get(account)
+        acc = self._rest_answered(account, kind, now, used_weight)
         if acc is None:
-            return self._flush(now)
-        if kind == "delete":
-            if acc.removing:
-                self._forget(acc)
-            return self._flush(now)
-        if acc.removing:
             return self._flush(now)
         machine = acc.machine
         if kind == "create":
@@ -393,22 +384,13 @@ class PoolCore:
         used_weight: int | None = None,
     ) -> list[PoolAction]:
         """The ``kind`` call of a :class:`RestCall` failed."""
-        self._rest_in_flight = max(0, self._rest_in_flight - 1)
-        if used_weight is not None:
-            self.budget.observe_used(used_weight, now)
         if error.status in (429, 418) and error.retry_after is not None:
             logger.warning(
                 "HTTP %d: every REST call of the pool waits %.0fs", error.status, error.retry_after
             )
             self.budget.retry_after(error.retry_after, now)
-        acc = self._accounts.get(account)
+        acc = self._rest_answered(account, kind, now, used_weight)
         if acc is None:
-            return self._flush(now)
-        if kind == "delete":
-            if acc.removing:
-                self._forget(acc)
-            return self._flush(now)
-        if acc.removing:
             return self._flush(now)
         machine = acc.machine
         if kind == "create":
@@ -416,6 +398,23 @@ class PoolCore:
         else:
             self._key_outputs(acc, machine.keepalive_failed(error, now), now)
         return self._flush(now)
+
+    def _rest_answered(
+        self, account: str, kind: str, now: float, used_weight: int | None
+    ) -> AccountRecord | None:
+        """Book a REST answer; the account whose key machine takes it, or None (a deletion
+        finished, or the account is gone or leaving)."""
+        self._rest_in_flight = max(0, self._rest_in_flight - 1)
+        if used_weight is not None:
+            self.budget.observe_used(used_weight, now)
+        acc = self._accounts.get(account)
+        if acc is None:
+            return None
+        if kind == "delete":
+            if acc.removing:
+                self._forget(acc)
+            return None
+        return None if acc.removing else acc
 
     def spend(self, weight: int, now: float) -> float:
         """Take ``weight`` from the shared budget for a call made outside the core (a mirror
