@@ -231,7 +231,7 @@ class Worker:
         :class:`~.ownership.OwnershipCore`), then say goodbye."""
         assert self._cluster is not None
         loop = asyncio.get_running_loop()
-        began = loop.time()
+        began, before = loop.time(), dict(self.handovers)
         self.core.leave(began)
         await self._heartbeat("leaving")
         view = self._cluster.view()
@@ -241,7 +241,9 @@ class Worker:
             await self._apply(self.core.release_all(self._cluster.view()))
         _log.info(
             "left in %.1f s: %d accounts handed over, %d released",
-            loop.time() - began, self.handovers["handed"], self.handovers["released"],
+            loop.time() - began,
+            self.handovers["handed"] - before["handed"],
+            self.handovers["released"] - before["released"],
         )
         await self._kv_call(self._buckets.workers.delete, self.worker_id)  # type: ignore[union-attr]
 
