@@ -67,11 +67,15 @@ class WorkerOptions:
     def __post_init__(self) -> None:
         if not self.lease_ttl > 0.5:
             raise ValueError(f"lease_ttl must be more than 0.5 s, got {self.lease_ttl!r}")
-        if not 1.0 <= self.handover_timeout <= self.handover_max:
-            # 1 s: the shortest max_age the server accepts for the handover bucket's markers
+        if not self.handover_timeout >= 1.0:
             raise ValueError(
-                "handover_timeout must be at least 1 s and at most handover_max, got "
-                f"{self.handover_timeout!r} and {self.handover_max!r}"
+                "handover_timeout must be at least 1 s (the shortest max_age NATS accepts for "
+                f"the handover bucket), got {self.handover_timeout!r}"
+            )
+        if not self.handover_max >= self.handover_timeout:
+            raise ValueError(
+                f"handover_max must be at least handover_timeout ({self.handover_timeout:g} s), "
+                f"got {self.handover_max!r}"
             )
         if self.buffer_size < 1:
             raise ValueError(f"buffer_size must be at least 1, got {self.buffer_size!r}")
