@@ -362,6 +362,7 @@ async def test_workers_fail_over_join_and_leave_with_every_event_once_or_in_a_ga
             assert all(g.reason.startswith("failover") and g.until >= killed_at for g in gaps)
         assert not problems, [p for p in problems if "controls" in p][:3] + problems[:3]
         assert failover_seconds <= LEASE_TTL + 20
+        assert len(left) == 1 and left[0].endswith(", 0 released"), left  # all handed over
         print(
             f"failover after kill -9: {failover_seconds:.1f} s; w3 took 80 % of its share in "
             f"{timeline['w3_share'] - timeline['w3_started']:.1f} s; w1 {left}; "
