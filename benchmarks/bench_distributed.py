@@ -198,8 +198,11 @@ async def main_async(n_accounts: int, n_workers: int, trade_seconds: float, rate
             kv = await nc.jetstream().key_value("cmfutures-owners")
             victim = f"w{n_workers}"
             owned = set()
-            for key in await kv.keys():
-                entry = await kv.get(key)
+            for key in ids:  # key by key: kv.keys() can list a busy bucket short
+                try:
+                    entry = await kv.get(key)
+                except Exception:  # no lease (KeyNotFoundError, KeyDeletedError)
+                    continue
                 if entry.value and entry.value.decode() == victim:
                     owned.add(key)
             await nc.close()

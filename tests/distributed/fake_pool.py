@@ -1,7 +1,9 @@
 """A stand-in for StreamPool: accounts added to it receive what a shared fake exchange emits.
 
 Like Binance with its one listen key per account, every pool streaming an account receives
-each of its events; ``add()`` is synchronous and the account connects at once.
+each of its events; ``add()`` is synchronous and the account connects at once, unless the
+exchange is told to ``hold`` new connections (a pool slowed down by its weight budget): they
+connect, and receive events, only from :meth:`FakePool.connect_held` on.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class FakeExchange:
         self.emitted: dict[str, list[ev.StreamMessage]] = {}
         self.now = 1_700_000_000.0
         self._seq = itertools.count(1)
+        self.hold = False
 
     def pool(self) -> FakePool:
         pool = FakePool(self)
@@ -42,7 +45,8 @@ class FakeExchange:
 class FakePool:
     def __init__(self, exchange: FakeExchange) -> None:
         self.exchange = exchange
-        self.accounts: set[str] = set()
+        self.accounts: set[str] = set()  # connected
+        self.held: set[str] = set()  # added, not connected yet
         self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.closed = False
         self.connections = itertools.count(1)
@@ -54,16 +58,29 @@ class FakePool:
         self.closed = True
 
     def add(self, account: str, auth: Any) -> None:
-        if account in self.accounts:
+        if account in self.accounts or account in self.held:
             return
+        if self.exchange.hold:
+            self.held.add(account)
+        else:
+            self._connect(account)
+
+    def _connect(self, account: str) -> None:
         self.accounts.add(account)
         self.exchange.now += 0.001
         self.queue.put_nowait(
             (account, ev.StreamConnected(at=self.exchange.now, url="ws://fake", connection_id=0))
         )
 
+    def connect_held(self) -> None:
+        """The streams added while the exchange held connections connect now."""
+        held, self.held = self.held, set()
+        for account in sorted(held):
+            self._connect(account)
+
     async def remove(self, account: str) -> None:
         self.accounts.discard(account)
+        self.held.discard(account)
 
     def __aiter__(self) -> FakePool:
         return self

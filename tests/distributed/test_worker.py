@@ -35,8 +35,9 @@ async def eventually(check: Callable[[], bool], timeout: float = 20) -> None:
 
 
 class Cluster:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, options: WorkerOptions = OPTIONS) -> None:
         self.url = url
+        self.options = options
         self.exchange = FakeExchange()
         self.workers: dict[str, tuple[Worker, asyncio.Task[None]]] = {}
         auth = BinanceAuth(api_key="k", secret_key="s")
@@ -48,7 +49,7 @@ class Cluster:
             self.accounts,
             self.url,
             worker_id=worker_id,
-            options=OPTIONS,
+            options=self.options,
             pool_factory=self.exchange.pool,
         )
         task = asyncio.create_task(worker.run())
@@ -68,7 +69,7 @@ class Cluster:
     async def leave(self, worker_id: str) -> None:
         worker, task = self.workers.pop(worker_id)
         worker.stop()
-        await asyncio.wait_for(task, 30)
+        await asyncio.wait_for(task, 60)
 
     def balanced(self) -> bool:
         live = set(self.workers)
@@ -220,3 +221,87 @@ async def test_a_leaving_worker_hands_everything_over(cluster: Cluster) -> None:
     for account in ACCOUNTS:
         assert events_of(stored[account]) == cluster.exchange.emitted[account]
         assert not any(isinstance(m, ev.StreamGap) for m in stored[account])
+
+
+async def _leave_while_the_new_owner_holds_its_connections(
+    cluster: Cluster, hold_for: float
+) -> tuple[set[str], dict[str, list[ev.StreamMessage]], bool]:
+    """w1 and w2 balanced; w2 leaves while w1's new streams cannot connect for ``hold_for``
+    seconds (events keep coming); then they connect. Returns w2's accounts, the stored log,
+    and whether w2 was still handing over when the connections came."""
+    await cluster.start("w1")
+    leaver = await cluster.start("w2")
+    await eventually(cluster.balanced)
+    moving = set(leaver.owned)
+    cluster.exchange.hold = True  # w1's pool: every new stream waits (its weight budget)
+    leaving = asyncio.create_task(cluster.leave("w2"))
+    loop = asyncio.get_running_loop()
+    held_until = loop.time() + hold_for
+    while loop.time() < held_until:  # the outcome is what is polled; the hold is the input
+        for account in ACCOUNTS:
+            cluster.exchange.emit(account)
+        await asyncio.sleep(0.05)
+    still_handing_over = not leaving.done() and leaver.owned == moving
+    cluster.exchange.hold = False
+    for pool in cluster.exchange.pools:
+        pool.connect_held()
+    while not leaving.done():
+        for account in ACCOUNTS:
+            cluster.exchange.emit(account)
+        await asyncio.sleep(0.05)
+    await leaving
+    await eventually(lambda: set(cluster.owners()) == set(ACCOUNTS))
+    for account in ACCOUNTS:
+        cluster.exchange.emit(account)
+    await cluster.flushed()
+    return moving, await cluster.stored(), still_handing_over
+
+
+async def test_a_leave_waits_for_a_new_owner_slower_than_the_handover_timeout(
+    nats_server: Any,
+) -> None:
+    # the new owner needs 4 handover timeouts to connect: no release, no gap, nothing lost
+    options = WorkerOptions(lease_ttl=1.5, handover_timeout=1.0, handover_max=60)
+    cluster = Cluster(nats_server.url, options)
+    try:
+        moving, stored, waited = await _leave_while_the_new_owner_holds_its_connections(
+            cluster, hold_for=4 * options.handover_timeout
+        )
+    finally:
+        for worker_id in list(cluster.workers):
+            await cluster.kill(worker_id)
+    assert waited, "the leaver gave accounts up while their new owner was taking them"
+    assert moving
+    for account in ACCOUNTS:
+        assert events_of(stored[account]) == cluster.exchange.emitted[account]
+        assert not any(isinstance(m, ev.StreamGap) for m in stored[account])
+
+
+async def test_past_handover_max_the_new_owner_publishes_the_gap_it_could_not_cover(
+    nats_server: Any,
+) -> None:
+    # the leave gives up at handover_max; the new owner's streams were not yet connected:
+    # what nobody received meanwhile is inside a StreamGap, everything else stored once
+    options = WorkerOptions(lease_ttl=1.5, handover_timeout=1.0, handover_max=1.5)
+    cluster = Cluster(nats_server.url, options)
+    try:
+        moving, stored, _ = await _leave_while_the_new_owner_holds_its_connections(
+            cluster, hold_for=4.0
+        )
+    finally:
+        for worker_id in list(cluster.workers):
+            await cluster.kill(worker_id)
+    assert moving
+    for account in ACCOUNTS:
+        messages = stored[account]
+        gaps = [m for m in messages if isinstance(m, ev.StreamGap)]
+        published = events_of(messages)
+        assert len(published) == len(set(map(id, published)))
+        if account not in moving:
+            assert not gaps and published == cluster.exchange.emitted[account]
+            continue
+        assert len(gaps) == 1, "\n".join(map(repr, messages))
+        missing = [e for e in cluster.exchange.emitted[account] if e not in published]
+        assert missing  # events came while nobody was connected
+        for event in missing:
+            assert gaps[0].since <= event.event_time / 1000 <= gaps[0].until  # type: ignore[union-attr]

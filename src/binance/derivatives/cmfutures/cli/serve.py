@@ -43,6 +43,11 @@ def register(subparsers: Any) -> None:
         help="a worker silent this long loses its accounts to the others (default 10)",
     )
     parser.add_argument(
+        "--handover-max", type=float, default=300.0, metavar="SECONDS",
+        help="stopping, hand accounts over for at most this long, then release the rest "
+        "(default 300; give your process manager's stop timeout more)",
+    )
+    parser.add_argument(
         "--journal", metavar="PATH",
         help="also append every message to this local durable journal (SQLite)",
     )
@@ -78,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             accounts,
             args.nats,
             worker_id=args.worker_id,
-            options=WorkerOptions(lease_ttl=args.lease_ttl),
+            options=WorkerOptions(lease_ttl=args.lease_ttl, handover_max=args.handover_max),
             jetstream=JetStreamOptions(stream=args.stream),
             journal=journal,
         )

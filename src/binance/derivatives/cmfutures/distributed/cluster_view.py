@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from .ownership import ClusterView, Lease
+from .ownership import ClusterView, Lease, parse_handover
 
 if TYPE_CHECKING:
     from .setup import Buckets
@@ -120,10 +120,16 @@ class WatchedCluster:
     def view(self) -> ClusterView:
         """The buckets as last seen."""
         live = self.workers.entries
+        requests: dict[str, Lease] = {}
+        pending: dict[str, Lease] = {}
+        for account, entry in self.requests.entries.items():
+            worker, is_live = parse_handover(entry.worker)
+            (requests if is_live else pending)[account] = Lease(worker, entry.revision)
         return ClusterView(
             workers=frozenset(live),
             leaving=frozenset(w for w, lease in live.items() if lease.worker == "leaving"),
             owners=dict(self.owners.entries),
-            requests=dict(self.requests.entries),
+            requests=requests,
+            pending=pending,
             previous=dict(self.owners.previous),
         )

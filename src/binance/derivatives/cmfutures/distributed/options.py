@@ -49,17 +49,34 @@ class WorkerOptions:
         (seconds; default 10). Leases are renewed every ``lease_ttl / 3``.
     :ivar buffer_size: messages kept in memory while NATS is unreachable; past it the oldest
         are dropped and a ``StreamGap`` covering them is published when NATS returns.
-    :ivar handover_timeout: how long a graceful handover may take before the account is
-        simply released (seconds).
+    :ivar handover_timeout: a leaving worker releases an account (its new owner then fails it
+        over, with a gap) that no live worker has been taking over for this long (seconds). A
+        worker taking an account over says so in the handover bucket as soon as it starts the
+        stream, and keeps saying so until that stream is live, however long its pool needs.
+        Also the handover bucket's ``max_age``.
+    :ivar handover_max: a leaving worker releases whatever it still owns this long after it
+        began leaving, even accounts still being taken over (seconds; the longest a graceful
+        leave lasts; give the process manager's stop timeout at least this).
     """
 
     lease_ttl: float = 10.0
     buffer_size: int = 100_000
     handover_timeout: float = 30.0
+    handover_max: float = 300.0
 
     def __post_init__(self) -> None:
         if not self.lease_ttl > 0.5:
             raise ValueError(f"lease_ttl must be more than 0.5 s, got {self.lease_ttl!r}")
+        if not self.handover_timeout >= 1.0:
+            raise ValueError(
+                "handover_timeout must be at least 1 s (the shortest max_age NATS accepts for "
+                f"the handover bucket), got {self.handover_timeout!r}"
+            )
+        if not self.handover_max >= self.handover_timeout:
+            raise ValueError(
+                f"handover_max must be at least handover_timeout ({self.handover_timeout:g} s), "
+                f"got {self.handover_max!r}"
+            )
         if self.buffer_size < 1:
             raise ValueError(f"buffer_size must be at least 1, got {self.buffer_size!r}")
 

@@ -14,16 +14,21 @@ The rules, per account ``A``, with ``desired(A)`` the live worker of highest ren
 * **Owner**: renew the lease. If ``desired(A)`` asks for ``A`` (a handover request, written only
   once its own stream of ``A`` is live), transfer the lease to it, then stop: make before break.
 * **Unowned** (lease expired or released) and ``desired(A)`` is this worker: claim it. A claim
-  of an account this worker is not already streaming starts its stream with a failover gap (the
-  worker publishes ``StreamGap`` from the last stored message to its new connection).
+  of an account this worker is not already streaming live starts its stream with a failover gap
+  (the worker publishes ``StreamGap`` from the last stored message to its new connection).
 * **Owned by another worker, desired here**: start a *shadow* stream (published too; JetStream
-  de-duplicates the overlap), and once it is live, request a handover.
+  de-duplicates the overlap) and announce it (a *pending* handover request: "I am taking this
+  over"); once it is live, request the handover.
 * **Shadowing an account no longer desired here**: stop and withdraw the request.
 * **Lease lost** (a renewal or claim refused: another worker holds it now): stop streaming it.
   A lease that merely expired (NATS was unreachable longer than the TTL) is claimed back
   without stopping: the stream never stopped, so there is nothing to announce.
 * **Leaving** (:meth:`OwnershipCore.leave`): this worker no longer counts as live, so every
-  account moves by handover; what is still owned when the handover timeout passes is released.
+  account moves by handover. An account is released (its new owner then fails it over, with a
+  gap) only when no live worker has been taking it over for ``handover_timeout`` seconds: one
+  whose desired owner keeps its pending request up is waited for, however slowly that
+  worker's pool brings the streams up (its REST weight budget, the exchange's reported
+  weight), up to ``handover_max`` seconds after the leave began.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
+    "AnnounceShadow",
     "Claim",
     "ClusterView",
     "Lease",
@@ -48,7 +54,24 @@ __all__ = [
     "Transfer",
     "WithdrawRequest",
     "desired_owner",
+    "handover_value",
+    "parse_handover",
 ]
+
+_PENDING = " starting"
+
+
+def handover_value(worker: str, live: bool) -> str:
+    """The handover bucket's value: the bare worker id once its stream is live (a request the
+    owner acts on), ``"<worker> starting"`` while it is still being brought up."""
+    return worker if live else worker + _PENDING
+
+
+def parse_handover(value: str) -> tuple[str, bool]:
+    """``(worker, live)`` of a handover bucket value (see :func:`handover_value`)."""
+    if value.endswith(_PENDING):
+        return value[: -len(_PENDING)], False
+    return value, True
 
 
 @dataclass(frozen=True)
@@ -67,7 +90,8 @@ class ClusterView:
     :ivar leaving: those of them that announced a graceful exit (alive, but no longer given
         accounts).
     :ivar owners: account -> owner lease.
-    :ivar requests: account -> handover request (the requesting worker).
+    :ivar requests: account -> handover request (the requesting worker, its stream live).
+    :ivar pending: account -> the worker that has started a shadow of it, not live yet.
     :ivar previous: account -> the worker whose lease of it was last seen to vanish.
     """
 
@@ -76,6 +100,7 @@ class ClusterView:
     previous: Mapping[str, str] = field(default_factory=dict)
     owners: Mapping[str, Lease] = field(default_factory=dict)
     requests: Mapping[str, Lease] = field(default_factory=dict)
+    pending: Mapping[str, Lease] = field(default_factory=dict)
 
 
 def desired_owner(account: str, workers: Iterable[str]) -> str | None:
@@ -135,6 +160,14 @@ class RequestHandover:
 
 
 @dataclass(frozen=True)
+class AnnounceShadow:
+    """Tell the owner that this worker is taking ``account`` over: its stream is starting
+    (a pending handover request, replaced by :class:`RequestHandover` once live)."""
+
+    account: str
+
+
+@dataclass(frozen=True)
 class WithdrawRequest:
     """Delete this worker's handover request for ``account``."""
 
@@ -162,6 +195,7 @@ OwnershipAction = (
     | Transfer
     | Release
     | RequestHandover
+    | AnnounceShadow
     | WithdrawRequest
     | StartStream
     | StopStream
@@ -174,6 +208,11 @@ class OwnershipCore:
     Call :meth:`decide` with a fresh :class:`ClusterView` every renewal interval (and whenever
     the buckets change), carry out the actions in order, and report outcomes with
     :meth:`claimed`, :meth:`lease_lost`, :meth:`transferred` and :meth:`stream_live`.
+
+    :param handover_timeout: leaving, an account that no live worker has been seen taking over
+        (a pending or live handover request from its desired owner) for this long is released.
+    :param handover_max: leaving, everything still owned this long after :meth:`leave` is
+        released, however the handovers are going.
     """
 
     def __init__(
@@ -183,6 +222,8 @@ class OwnershipCore:
         *,
         claim_grace: float = 0.0,
         renew_every: float = 0.0,
+        handover_timeout: float = 30.0,
+        handover_max: float = 300.0,
     ) -> None:
         self.worker_id = worker_id
         self.accounts: tuple[str, ...] = tuple(dict.fromkeys(accounts))
@@ -193,7 +234,11 @@ class OwnershipCore:
         self.running: dict[str, Mode] = {}
         self.live: set[str] = set()
         self.requested: set[str] = set()
+        self.handover_timeout = handover_timeout
+        self.handover_max = max(handover_max, handover_timeout)
         self.leaving = False
+        self._left_at = 0.0
+        self._taken_seen: dict[str, float] = {}  # leaving: account -> last seen being taken
         self._now = 0.0
 
     # ----------------------------------------------------------------- inputs
@@ -203,19 +248,28 @@ class OwnershipCore:
         if account in self.running:
             self.live.add(account)
 
+    def needs_gap_on_claim(self, account: str) -> bool:
+        """Would a successful :class:`Claim` of ``account`` start it with a failover gap?
+        (Then the worker reads where the stored log ends *before* claiming: once the lease is
+        ours, other workers may start shadows that publish.)"""
+        mode = self.running.get(account)
+        return mode is None or (mode is Mode.SHADOW and account not in self.live)
+
     def claimed(self, account: str) -> list[OwnershipAction]:
         """A :class:`Claim` succeeded: this worker owns ``account`` now.
 
         A refused claim is reported with :meth:`lease_lost`.
         """
-        mode = self.running.get(account)
+        gap = self.needs_gap_on_claim(account)
         self.running[account] = Mode.OWNED
         self._renewed_at[account] = self._now
         actions: list[OwnershipAction] = []
         if account in self.requested:
             self.requested.discard(account)
             actions.append(WithdrawRequest(account))
-        if mode is None:
+        if gap:
+            # a new stream, or a shadow not yet connected when its owner let go (released,
+            # not handed over): what nobody streamed meanwhile is a gap, up to its connection
             actions.append(StartStream(account, failover=True))
         return actions
 
@@ -229,12 +283,20 @@ class OwnershipCore:
         """A :class:`Transfer` succeeded: stop streaming (the new owner already is)."""
         return self._stop(account)
 
-    def leave(self) -> None:
-        """Begin a graceful exit: stop counting this worker as live."""
-        self.leaving = True
+    def leave(self, now: float) -> None:
+        """Begin a graceful exit at ``now``: stop counting this worker as live."""
+        if not self.leaving:
+            self.leaving = True
+            self._left_at = now
+
+    @property
+    def leave_deadline(self) -> float:
+        """Leaving: the time by which every account has been handed over or released."""
+        return self._left_at + self.handover_max
 
     def release_all(self, view: ClusterView) -> list[OwnershipAction]:
-        """The handover timeout passed while leaving: give up what is still owned."""
+        """Leaving with nobody to hand over to (or past :attr:`leave_deadline`): give up what
+        is still owned."""
         actions: list[OwnershipAction] = []
         for account, mode in list(self.running.items()):
             lease = view.owners.get(account)
@@ -282,6 +344,20 @@ class OwnershipCore:
         self._renewed_at[account] = self._now
         return [Renew(account, revision)]
 
+    def _handover_abandoned(self, account: str, view: ClusterView, desired: str | None) -> bool:
+        """Leaving: give ``account`` up? Not while its desired owner is taking it over (its
+        pending request is in the bucket, kept there as long as its shadow is coming up): a
+        slow new owner must not be overtaken by a release and a failover gap. Yes once nobody
+        has been seen taking it for ``handover_timeout``, or past ``handover_max``."""
+        now = self._now
+        if now - self._left_at >= self.handover_max:
+            return True
+        taker = view.pending.get(account)
+        if desired is not None and taker is not None and taker.worker == desired:
+            self._taken_seen[account] = now
+        seen = max(self._left_at, self._taken_seen.get(account, self._left_at))
+        return now - seen >= self.handover_timeout
+
     def _may_claim(self, account: str, view: ClusterView) -> bool:
         previous = view.previous.get(account)
         if previous is None or previous == self.worker_id:
@@ -301,6 +377,8 @@ class OwnershipCore:
             request = view.requests.get(account)
             if request is not None and request.worker == desired and desired != me:
                 return [Transfer(account, desired, lease.revision)]
+            if self.leaving and self._handover_abandoned(account, view, desired):
+                return [Release(account, lease.revision), *self._stop(account)]
             return self._renew_if_due(account, lease.revision)
         if mode is Mode.OWNED:
             if lease is None:
@@ -321,13 +399,20 @@ class OwnershipCore:
             return []  # its owner is gone: wait for the lease to expire, then claim
         if mode is None:
             self.running[account] = Mode.SHADOW
-            return [StartStream(account, failover=False)]
-        request = view.requests.get(account)
-        if account in self.live and (request is None or request.worker != me):
-            # (again) until the bucket shows it: a put that failed, or a request that expired
-            # before the owner acted, must not leave the handover waiting for ever
             self.requested.add(account)
-            return [RequestHandover(account)]
+            return [StartStream(account, failover=False), AnnounceShadow(account)]
+        # (again) until the bucket shows it: a put that failed, or a request that expired
+        # (the bucket's max_age) before the owner acted, must not leave the handover waiting
+        # for ever, nor a leaving owner thinking nobody is taking the account
+        self.requested.add(account)
+        if account in self.live:
+            request = view.requests.get(account)
+            if request is None or request.worker != me:
+                return [RequestHandover(account)]
+            return []
+        pending = view.pending.get(account)
+        if pending is None or pending.worker != me:
+            return [AnnounceShadow(account)]
         return []
 
     def _stop(self, account: str) -> list[OwnershipAction]:

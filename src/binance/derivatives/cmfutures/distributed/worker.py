@@ -20,6 +20,7 @@ from .cluster_view import WatchedCluster
 from .codec import MessageDecodeError, decode_message
 from .options import JetStreamOptions, WorkerOptions
 from .ownership import (
+    AnnounceShadow,
     Claim,
     OwnershipAction,
     OwnershipCore,
@@ -30,6 +31,8 @@ from .ownership import (
     StopStream,
     Transfer,
     WithdrawRequest,
+    handover_value,
+    parse_handover,
 )
 from .publisher import JetStreamPublisher, message_time
 from .setup import Buckets, ensure_buckets, ensure_stream
@@ -115,9 +118,13 @@ class Worker:
             sorted(self.accounts),
             claim_grace=self.options.renew_interval,
             renew_every=self.options.renew_interval,
+            handover_timeout=self.options.handover_timeout,
+            handover_max=self.options.handover_max,
         )
         self._stop = asyncio.Event()
         self._failover_since: dict[str, float | None] = {}
+        #: accounts this worker handed over (to a live new owner) and released (to nobody)
+        self.handovers = {"handed": 0, "released": 0}
         self._claim_since: dict[str, float | None] = {}
         self._pool: Any = None
         self._js: JetStreamContext | None = None
@@ -220,15 +227,24 @@ class Worker:
                     waiter.cancel()
 
     async def _leave(self) -> None:
+        """Hand every account over (the core releases those nobody is taking, see
+        :class:`~.ownership.OwnershipCore`), then say goodbye."""
         assert self._cluster is not None
-        self.core.leave()
+        loop = asyncio.get_running_loop()
+        began, before = loop.time(), dict(self.handovers)
+        self.core.leave(began)
         await self._heartbeat("leaving")
         view = self._cluster.view()
         if view.workers - view.leaving - {self.worker_id}:  # someone can take the accounts
-            deadline = asyncio.get_running_loop().time() + self.options.handover_timeout
-            await self._until(lambda: self.core.done_leaving, deadline)
+            await self._until(lambda: self.core.done_leaving, self.core.leave_deadline + 1.0)
         if not self.core.done_leaving:
             await self._apply(self.core.release_all(self._cluster.view()))
+        _log.info(
+            "left in %.1f s: %d accounts handed over, %d released",
+            loop.time() - began,
+            self.handovers["handed"] - before["handed"],
+            self.handovers["released"] - before["released"],
+        )
         await self._kv_call(self._buckets.workers.delete, self.worker_id)  # type: ignore[union-attr]
 
     async def _flush(self, publisher: JetStreamPublisher) -> None:
@@ -269,7 +285,7 @@ class Worker:
                 case Claim():
                     # read before claiming: once the lease is ours, other workers may start
                     # shadows that publish, and the gap must end where coverage stopped
-                    if account not in self.core.running:  # a new stream: it may need a gap
+                    if self.core.needs_gap_on_claim(account):
                         self._claim_since[account] = await self._last_stored_time(account)
                     new = await self._claim(account)
                     if new is None:
@@ -294,16 +310,22 @@ class Worker:
                         return []
                     watch.wrote(account, to, new)
                     _log.info("handed %s over to %s", account, to)
+                    self.handovers["handed"] += 1
                     return self.core.transferred(account)
                 case Release(revision=rev):
+                    _log.warning("releasing %s: no worker took it over in time", account)
+                    self.handovers["released"] += 1
                     await self._kv_call(owners.delete, account, last=rev)
                     return []
-                case RequestHandover():
-                    await self._kv_call(self._buckets.handover.put, account, me.encode())
+                case RequestHandover() | AnnounceShadow():
+                    value = handover_value(me, live=isinstance(action, RequestHandover))
+                    new = await self._kv_call(self._buckets.handover.put, account, value.encode())
+                    if new is not None:
+                        self._cluster.requests.wrote(account, value, new)
                     return []
                 case WithdrawRequest():
                     request = self._cluster.requests.entries.get(account)
-                    if request is not None and request.worker == me:
+                    if request is not None and parse_handover(request.worker)[0] == me:
                         await self._kv_call(
                             self._buckets.handover.delete, account, last=request.revision
                         )

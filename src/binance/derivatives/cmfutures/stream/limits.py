@@ -10,12 +10,17 @@
 
 Both answer "may I, now?" with :meth:`try_acquire` (records the use when granted) and "when
 may I?" with :meth:`next_free`. Memory is bounded by the number of grants in one window.
+The one side effect: a WARNING when the server-reported weight starts holding calls back (once
+per server minute it does so), since that is other clients on the IP spending the budget.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ConnectionRateLimiter", "WeightBudget"]
 
@@ -82,6 +87,7 @@ class WeightBudget:
 
     __slots__ = (
         "_blocked_until",
+        "_held_back_until",
         "_reported",
         "_reported_until",
         "_spent",
@@ -102,6 +108,7 @@ class WeightBudget:
         self._reported = 0
         self._reported_until = 0.0
         self._blocked_until = 0.0
+        self._held_back_until = 0.0  # end of the server minute already warned about
 
     def _expire(self, now: float) -> None:
         spent = self._spent
@@ -143,11 +150,28 @@ class WeightBudget:
                 f"a request of weight {weight} can never fit a budget of {self.budget}"
             )
         if self.next_free(weight, now) > now:
+            self._warn_if_held_back_by_the_server(weight, now)
             return False
         self._spent.append((now, weight))
         self._total += weight
         self._reported += weight  # the server's count grows with ours until it reports again
         return True
+
+    def _warn_if_held_back_by_the_server(self, weight: int, now: float) -> None:
+        """Log once per server minute that the reported weight (not ours) holds calls back."""
+        if (
+            now < self._reported_until
+            and self._reported + weight > self.budget
+            and self._total + weight <= self.budget  # our own spending alone would allow it
+            and self._held_back_until < self._reported_until
+        ):
+            self._held_back_until = self._reported_until
+            logger.warning(
+                "the exchange reports %d weight used by this IP this minute (this budget "
+                "spent %d of %d): REST calls (listen keys, keepalives, snapshots) wait %.0f s "
+                "for the minute to end; other clients on the IP are spending its weight",
+                self._reported, self._total, self.budget, self._reported_until - now,
+            )
 
     def observe_used(self, used: int, now: float) -> None:
         """The server reported ``X-MBX-USED-WEIGHT-1M: used`` (all clients on this IP, in the
