@@ -18,6 +18,12 @@ Prints tables:
    cost of each stage (framing, decode, route, dedup, dispatch) measured apart.
 4. **The simulator's fan-out**: events emitted by an in-process simulator to 1,000 accounts
    connected through a pool (keys_per_connection=50), until all are delivered.
+5. **10,000 accounts in one ``StreamPool`` against ``cmfutures simulate`` in another process**
+   (``--parts 5``, ~10 minutes; ``--accounts-10k N``): the pool's default limits and the
+   simulator's limits ON. Cold start (add -> every account's first ``StreamConnected``, bound
+   by the weight budget: 10,000 listen-key creates at weight 1 under 1,200/min), RSS per idle
+   account, idle CPU over 60 s, the worst event-loop stall during cold start and idle,
+   connections opened, and the violations the simulator logged (``-v``: ``limit exceeded``).
 """
 
 from __future__ import annotations
@@ -78,17 +84,34 @@ def order(n: int, at_ms: int, alias: str) -> OrderTradeUpdate:
 
 
 class StallMonitor:
-    """The worst lateness of a 10 ms sleep: how long the event loop was blocked."""
+    """The worst lateness of a 10 ms sleep: how long the event loop was blocked.
 
-    def __init__(self) -> None:
+    ``stalls`` keeps every lateness above ``record_above`` seconds as (perf_counter at the
+    wake-up, lateness), to place them in a run.
+    """
+
+    def __init__(self, record_above: float = 0.05) -> None:
         self.worst = 0.0
+        self.record_above = record_above
+        self.stalls: list[tuple[float, float]] = []
+        self._phase_worst = 0.0
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
         while True:
             start = time.perf_counter()
             await asyncio.sleep(0.01)
-            self.worst = max(self.worst, time.perf_counter() - start - 0.01)
+            now = time.perf_counter()
+            late = now - start - 0.01
+            self.worst = max(self.worst, late)
+            self._phase_worst = max(self._phase_worst, late)
+            if late > self.record_above:
+                self.stalls.append((now, late))
+
+    def phase(self) -> float:
+        """The worst lateness since the previous call (or the start); starts a new phase."""
+        worst, self._phase_worst = self._phase_worst, 0.0
+        return worst
 
     def __enter__(self) -> StallMonitor:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -111,13 +134,27 @@ async def wait_until(predicate: Any, timeout: float) -> float:
 TOKEN = {"value": ""}
 
 
-def start_simulator(n: int, path: str) -> tuple[subprocess.Popen[str], str, str]:
+LIFTED = ["--set", "connections_per_window=10000000", "--set", "weight_limit=10000000",
+          "--set", "max_inbound_per_second=1000000"]
+
+
+def start_simulator(n: int, path: str, *, lift_limits: bool = True, log: Any = None,
+                    ) -> tuple[subprocess.Popen[str], str, str]:
+    """``cmfutures simulate`` in another process with ``n`` accounts written to ``path``.
+
+    ``lift_limits``: connection rate, weight and message rate lifted (part 1's N streams
+    would be refused otherwise). ``log``: a file for its stderr, run with ``-v`` so every
+    limit violation it records is a ``limit exceeded`` line there.
+    """
+    command = [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main"]
+    if log is not None:
+        command.append("-v")
+    command += ["simulate", "--port", "0", "--accounts", str(n), "--accounts-out", path]
+    if lift_limits:
+        command += LIFTED
     proc = subprocess.Popen(
-        [sys.executable, "-m", "binance.derivatives.cmfutures.cli.main", "simulate", "--port",
-         "0", "--accounts", str(n), "--accounts-out", path,
-         "--set", "connections_per_window=10000000", "--set", "weight_limit=10000000",
-         "--set", "max_inbound_per_second=1000000"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        command, stdout=subprocess.PIPE, text=True,
+        stderr=subprocess.DEVNULL if log is None else log,
     )
     assert proc.stdout is not None
     rest = proc.stdout.readline().strip().removeprefix("rest: ")
@@ -469,6 +506,146 @@ async def part4_async(n_accounts: int, n_events: int) -> None:
     print(f"  emitted, sent, received and delivered    {n_events / total:10,.0f} events/s")
 
 
+# ---------------------------------------------------------------------- 5. 10k, real processes
+
+
+class LiveCounter:
+    """The pool's consumer: the time each account first yields ``StreamConnected`` (read
+    from the iterator, as a user would; polling ``totals()`` is O(accounts) per call), and
+    the control events that should not happen in a quiet run."""
+
+    def __init__(self) -> None:
+        self.live_at: dict[str, float] = {}
+        self.disconnects = 0
+        self.gaps = 0
+        self.failed: list[str] = []
+
+    async def run(self, pool: Any) -> None:
+        from binance.derivatives.cmfutures.events import StreamDisconnected, StreamGap
+        from binance.derivatives.cmfutures.pool.events import AccountFailed
+
+        async for account, message in pool:
+            if isinstance(message, StreamConnected):
+                self.live_at.setdefault(account, time.perf_counter())
+            elif isinstance(message, StreamDisconnected):
+                self.disconnects += 1
+            elif isinstance(message, StreamGap):
+                self.gaps += 1
+            elif isinstance(message, AccountFailed):
+                self.failed.append(account)
+
+
+async def run_pool_10k(specs: list[Any], rest: str, ws: str, idle: float) -> dict[str, Any]:
+    from binance.derivatives.cmfutures import StreamPool
+
+    n = len(specs)
+    config = Configuration(host=rest, stream_host=ws)
+    result: dict[str, Any] = {}
+    with StallMonitor() as stall:
+        # the empty pool and this monitor, for reference: the idle CPU net of them
+        async with StreamPool(config, options=PoolOptions()) as pool:
+            counter = LiveCounter()
+            consumer = asyncio.create_task(counter.run(pool))
+            await asyncio.sleep(1.0)
+            gc.collect()
+            base = rss()
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            await asyncio.sleep(min(idle, 10.0))
+            result["cpu_base"] = ((time.process_time() - cpu0)
+                                  / (time.perf_counter() - wall0) * 100)
+            stall.phase()
+            start = time.perf_counter()
+            for spec in specs:
+                pool.add(spec.id, BinanceAuth(api_key=spec.api_key, secret_key=spec.secret_key))
+            result["add"] = time.perf_counter() - start
+            cpu0 = time.process_time()
+            await wait_until(lambda: len(counter.live_at) == n, 1800)
+            result["cold"] = max(counter.live_at.values()) - start
+            result["cold_cpu"] = time.process_time() - cpu0
+            result["curve"] = sorted(t - start for t in counter.live_at.values())
+            result["stall_cold"] = stall.phase()
+            await asyncio.sleep(2.0)  # let the last handshakes' buffers settle
+            gc.collect()
+            result["rss"] = (rss() - base) / n
+            result["rss_total"] = rss()
+            stall.phase()
+            idle0 = time.perf_counter()
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            await asyncio.sleep(idle)
+            result["cpu"] = (time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100
+            result["stall_idle"] = stall.phase()
+            result["idle_stalls"] = [(at - idle0, late) for at, late in stall.stalls
+                                     if at >= idle0]
+            result["cold_stalls"] = [(at - start, late) for at, late in stall.stalls
+                                     if start <= at < idle0]
+            totals = pool.core.totals(pool.clock.time())
+            result["live"] = totals.live_accounts
+            result["conns_open"] = totals.connections
+            result["kpc"] = (min(totals.keys_per_connection, default=0),
+                             max(totals.keys_per_connection, default=0))
+            result["conns"] = totals.connections_opened
+            result["disconnects"] = counter.disconnects
+            result["gaps"] = counter.gaps
+            result["failed"] = len(counter.failed)
+            consumer.cancel()
+    return result
+
+
+def part5(n: int, idle: float) -> None:
+    print(f"\n5. {n} accounts in ONE StreamPool against `cmfutures simulate` in another "
+          "process (real time)")
+    print("   pool: PoolOptions() defaults (1,200 weight/min, 300 connections/5 min, <=5/s, "
+          "50 keys/connection);")
+    print("   simulator: its limits ON (2,400 weight/min, 300 connections/5 min, 10 msgs/s, "
+          "200 streams/connection)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "accounts.jsonl")
+        log_path = os.path.join(tmp, "simulate.log")
+        with open(log_path, "w") as log:
+            t0 = time.perf_counter()
+            proc, rest, ws = start_simulator(n, path, lift_limits=False, log=log)
+            try:
+                specs = read_accounts_file(path)
+                ready = time.perf_counter() - t0
+                r = asyncio.run(run_pool_10k(specs, rest, ws, idle))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+        with open(log_path) as f:
+            violations = [line.rstrip() for line in f if "limit exceeded" in line]
+    curve = r["curve"]
+    marks = [t for t in (60, 120, 240, 480) if t < r["cold"]]
+    by = ", ".join(f"{sum(1 for x in curve if x <= t):,} by {t} s" for t in marks)
+    creates_bound = max(0, -(-n // 1200) - 1) * 60  # the last create's minute window opens
+    rows = [
+        ("simulator start (N accounts)", f"{ready:.1f} s"),
+        ("add() x N", f"{r['add'] * 1000:.0f} ms"),
+        ("cold start, all live", f"{r['cold']:.1f} s ({r['cold'] / 60:.1f} min)"),
+        ("  weight budget bound", f"{creates_bound} s + the last window's creates "
+                                  f"({n:,} creates at 1,200/min)"),
+        ("  live over time", by or "-"),
+        ("  CPU during cold start", f"{r['cold_cpu']:.1f} s"),
+        ("RSS per idle account", f"{r['rss'] / 1024:.1f} KiB "
+                                 f"(process {r['rss_total'] / 2**20:.0f} MiB)"),
+        (f"idle CPU ({idle:.0f} s)", f"{r['cpu']:.2f} % core "
+                                     f"(empty pool + stall monitor: {r['cpu_base']:.2f} %)"),
+        ("worst loop stall, cold", f"{r['stall_cold'] * 1000:.0f} ms "
+                                   f"({len(r['cold_stalls'])} over 50 ms)"),
+        ("worst loop stall, idle", f"{r['stall_idle'] * 1000:.0f} ms "
+                                   f"({len(r['idle_stalls'])} over 50 ms)"),
+        ("connections opened", f"{r['conns']} ({r['conns_open']} open, "
+                               f"{r['kpc'][0]}-{r['kpc'][1]} keys each)"),
+        ("disconnects / gaps / failed", f"{r['disconnects']} / {r['gaps']} / {r['failed']}"),
+        ("simulator limit violations", f"{len(violations)}"),
+    ]
+    for label, value in rows:
+        print(f"  {label:30}{value}")
+    for at, late in (r["cold_stalls"] + r["idle_stalls"])[:10]:
+        print(f"  stall {late * 1000:.0f} ms at {at:.1f} s")
+    for line in violations[:10]:
+        print(f"  violation: {line}")
+
+
 def main() -> None:
     import logging
 
@@ -476,7 +653,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     parser.add_argument("--accounts", type=int, default=None, help="accounts for part 1 (1000)")
-    parser.add_argument("--parts", default="1234", help="which parts to run, e.g. 23")
+    parser.add_argument("--parts", default="1234",
+                        help="which parts to run, e.g. 23 (5, the 10,000 accounts against the "
+                        "simulator process, takes ~10 minutes: only when asked)")
+    parser.add_argument("--accounts-10k", type=int, default=None,
+                        help="accounts for part 5 (10000)")
     args = parser.parse_args()
     n = args.accounts or (100 if args.quick else 1000)
     if "1" in args.parts:
@@ -487,6 +668,8 @@ def main() -> None:
         part3(100 if args.quick else 1000, 20_000 if args.quick else 200_000)
     if "4" in args.parts:
         asyncio.run(part4_async(100 if args.quick else 1000, 5_000 if args.quick else 50_000))
+    if "5" in args.parts:
+        part5(args.accounts_10k or (300 if args.quick else 10_000), 10.0 if args.quick else 60.0)
 
 
 if __name__ == "__main__":
