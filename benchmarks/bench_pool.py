@@ -19,13 +19,14 @@ Prints tables:
 4. **The simulator's fan-out**: events emitted by an in-process simulator to 1,000 accounts
    connected through a pool (keys_per_connection=50), until all are delivered.
 5. **10,000 accounts in one ``StreamPool`` against ``cmfutures simulate`` in another process**
-   (``--parts 5``, ~10 minutes; ``--accounts-10k N``): the pool's default limits and the
+   (``--parts 5``, ~11 minutes; ``--accounts-10k N``): the pool's default limits and the
    simulator's limits ON. Cold start (add -> every account's first ``StreamConnected``, bound
    by the weight budget: 10,000 listen-key creates at weight 1 under 1,200/min), RSS per idle
    account, idle CPU over 60 s (the stall monitor off: it costs ~1 % of a core itself), the
    worst event-loop stall during cold start and over another 60 s idle (with this process's
    CPU and GC time during each stall over 50 ms), connections opened, and the violations the
-   simulator logged (``-v``: ``limit exceeded``).
+   simulator logged (``-v``: ``limit exceeded``). Run it alone (``--parts 5``): its RSS is
+   the process's, which earlier parts would have grown.
 
 Idle CPU is measured with the stall monitor paused (parts 1 and 5).
 """
@@ -741,7 +742,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=None, help="accounts for part 1 (1000)")
     parser.add_argument("--parts", default="1234",
                         help="which parts to run, e.g. 23 (5, the 10,000 accounts against the "
-                        "simulator process, takes ~10 minutes: only when asked)")
+                        "simulator process, takes ~11 minutes: only when asked, and alone)")
     parser.add_argument("--accounts-10k", type=int, default=None,
                         help="accounts for part 5 (10000)")
     args = parser.parse_args()
