@@ -416,11 +416,11 @@ def part2(n: int) -> None:
                     calls[action.kind] = calls.get(action.kind, 0) + 1
     cpu = time.process_time() - cpu0
     minutes = (now - idle_from) / 60
-    interval = core.options.stream.keepalive_interval
+    interval = core.keepalive_interval  # stretched with the number of accounts
     print(f"  CPU per simulated idle minute            {cpu / minutes * 1000:8.1f} ms "
           f"(keepalives, pings; the {minutes:.0f} minutes after cold start)")
     print(f"  listen-key calls per idle minute         {sum(calls.values()) / minutes:8.0f} "
-          f"(keepalive every {interval / 60:.0f} min: {n} accounts want "
+          f"(keepalive every {interval / 60:.0f} min for {n} accounts: "
           f"{n * 60 / interval:,.0f}/min of the 1,200 weight/min; "
           f"{core.totals(now).rest_queued} still queued at the end)")
 

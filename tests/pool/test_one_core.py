@@ -201,3 +201,86 @@ def test_the_stream_core_is_a_one_account_pool_core_in_direct_mode() -> None:
     (slot,) = pool._slots.values()
     assert slot.direct and slot.max_keys == 1
     assert pool.open_connections() == {connect.conn_id: ("open", ("k" * 64,))}
+
+
+# ---------------------------------------------------------------------- keepalive load
+
+
+class _InstantExchange:
+    """Answers every action of a core at once (REST ok, handshakes, SUBSCRIBE acks) and
+    records what the accounts asked for and when they went live."""
+
+    def __init__(self, core: PoolCore, now: float) -> None:
+        self.core, self.now = core, now
+        self.calls: list[tuple[float, str, str]] = []  # (time, account, kind)
+        self.live_at: dict[str, float] = {}
+
+    def handle(self, actions: list[Any]) -> None:
+        queue = list(actions)
+        core, now = self.core, self.now
+        while queue:
+            a = queue.pop(0)
+            if isinstance(a, RestCall):
+                self.calls.append((now, a.account, a.kind))
+                key = a.account.ljust(64, "k")
+                queue += core.rest_ok(a.account, a.kind, now, listen_key=key)
+            elif isinstance(a, Connect):
+                queue += core.connection_opened(a.conn_id, now)
+            elif isinstance(a, Send):
+                ack = json.dumps({"result": None, "id": json.loads(a.text)["id"]})
+                queue += core.frame_received(a.conn_id, ack, now)
+            elif isinstance(a, Deliver) and isinstance(a.message, StreamConnected):
+                self.live_at.setdefault(a.account, now)
+
+    def run_until(self, until: float) -> None:
+        while True:
+            deadline = self.core.deadline_hint
+            if deadline is None or deadline > until:
+                self.now = until
+                return
+            self.now = max(self.now, deadline)
+            self.handle(self.core.tick(self.now))
+
+
+def test_keepalives_stretch_to_stay_within_their_share_of_the_budget() -> None:
+    """Issue 11 (found by the 10,000-account benchmark): with the 5-minute keepalive of a
+    single stream, 10,000 accounts would want 2,000 weight/min of a 1,200 budget, and new
+    accounts would wait behind the keepalive queue. The interval now stretches with the
+    number of accounts so keepalives use at most ``keepalive_share`` of the budget; here at a
+    tenth of the scale: 600 accounts, 120 weight/min, a share of 30/min."""
+    opts = PoolOptions(weight_per_minute=120, stream=StreamOptions().replace(**QUIET))
+    core = PoolCore("ws://x", opts)
+    assert core.keepalive_interval == 300.0  # a small pool keeps the 5-minute probe
+    for i in range(600):
+        core.add(f"a{i}", T)
+    assert core.keepalive_interval == 600 * 60 / 30  # 20 minutes
+    exchange = _InstantExchange(core, T)
+    exchange.run_until(T + 3600)
+    assert len(exchange.live_at) == 600
+    steady = [c for c in exchange.calls if c[2] == "keepalive" and c[0] >= T + 1800]
+    per_minute = len(steady) / 30
+    assert 25 <= per_minute <= 30 * 1.1, per_minute  # ~600 per 20 min, not 120/min
+    # a new account is not starved by keepalives: it is live within seconds
+    core.add("late", exchange.now)
+    exchange.handle([])
+    exchange.run_until(exchange.now + 60)
+    assert exchange.live_at["late"] - (T + 3600) < 5
+    # every key was kept alive well within its 60-minute lifetime
+    last: dict[str, float] = {}
+    for at, account, _kind in exchange.calls:
+        if account in last:
+            assert at - last[account] <= 1.25 * core.keepalive_interval + 1
+        last[account] = at
+
+
+def test_the_keepalive_interval_bounds() -> None:
+    core = PoolCore("ws://x", PoolOptions())
+    for i in range(1500):
+        core.add(f"a{i}", T)
+    assert core.keepalive_interval == 300.0  # 1,500 x 1 per 5 min = 300/min: the share
+    for i in range(1500, 12_000):
+        core.add(f"a{i}", T)
+    assert core.keepalive_interval == 1800.0  # capped at 30 min (333 weight/min)
+    for i in range(11_000):
+        core.remove(f"a{i}", T)
+    assert core.keepalive_interval == 300.0

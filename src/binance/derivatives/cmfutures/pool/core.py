@@ -58,6 +58,7 @@ from ..stream.connection import (
 )
 from ..stream.dedup import RecentIdentities
 from ..stream.keys import (
+    KeepaliveInterval,
     KeyFailed,
     KeyLost,
     KeyOutput,
@@ -218,6 +219,11 @@ class PoolCore:
         # Slots an account change touched (a key added or removed): only their deadlines can
         # have moved earlier, so they are merged into ``_slot_min`` without a full scan.
         self._touched: set[ConnectionMachine] = set()
+        # One keepalive interval shared by every account's key machine (stretched with their
+        # number: _fit_keepalives).
+        self._interval = KeepaliveInterval(self._sopts.keepalive_interval)
+        self._interval_logged = self._interval.seconds
+        self._active = 0  # accounts added and not being removed
         self._connections_opened = 0
         self._unrouted = 0
         self._pauses = 0
@@ -329,10 +335,12 @@ class PoolCore:
         phase: float | None = None
         if self._spread:
             phase = ((next(self._account_index) * _GOLDEN) % 1.0) * interval
-        machine = ListenKeyMachine(self._sopts, phase, self._rng)
+        machine = ListenKeyMachine(self._sopts, phase, self._rng, self._interval)
         acc = AccountRecord(account, machine, self.options.dedup_size)
         acc.last_rx = now
         self._accounts[account] = acc
+        self._active += 1
+        self._fit_keepalives()
         self._key_outputs(acc, machine.start(now), now)
         return self._flush_later(now)
 
@@ -343,6 +351,8 @@ class PoolCore:
         if acc is None or acc.removing:
             return self._flush(now)
         acc.removing = True
+        self._active -= 1
+        self._fit_keepalives()
         self._slots_dirty = True
         self._unsubscribe(acc)
         requests = acc.machine.close(now, self._sopts.delete_listen_key_on_close)
@@ -415,6 +425,34 @@ class PoolCore:
                 self._forget(acc)
             return None
         return None if acc.removing else acc
+
+    @property
+    def keepalive_interval(self) -> float:
+        """The accounts' keepalive interval now (seconds), stretched with their number."""
+        return self._interval.seconds
+
+    def _fit_keepalives(self) -> None:
+        """Keep N accounts' keepalives (1 weight each per interval) within
+        ``keepalive_share`` of the budget: the interval is N / (that share per minute)
+        minutes, at least ``stream.keepalive_interval``, at most ``max_keepalive_interval``
+        (and half the key's lifetime). It applies to every account from its next keepalive."""
+        opts = self.options
+        base = self._sopts.keepalive_interval
+        cap = max(base, min(opts.max_keepalive_interval, self._sopts.listen_key_lifetime / 2))
+        accounts = self._active
+        needed = accounts * 60.0 / (opts.weight_per_minute * opts.keepalive_share)
+        interval = min(cap, max(base, needed))
+        current = self._interval.seconds
+        if interval == current:
+            return
+        self._interval.seconds = interval
+        logged = self._interval_logged
+        if interval in (base, cap) or abs(interval - logged) >= logged / 10:
+            self._interval_logged = interval
+            logger.info(
+                "keepalive interval %.0fs for %d accounts (at most %.0f%% of %d weight/min)",
+                interval, accounts, opts.keepalive_share * 100, opts.weight_per_minute,
+            )
 
     def spend(self, weight: int, now: float) -> float:
         """Take ``weight`` from the shared budget for a call made outside the core (a mirror

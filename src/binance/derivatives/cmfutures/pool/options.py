@@ -40,6 +40,14 @@ class PoolOptions:
     :param rest_concurrency: most listen-key REST calls in flight at once.
     :param snapshot_weight: weight charged to the budget for one mirror snapshot
         (``/account`` 5 + ``/positionRisk`` 1 + ``/openOrders`` 40).
+    :param keepalive_share: the most of ``weight_per_minute`` the accounts' keepalives may use
+        (0.25: 300 weight/min by default). Each account's keepalive interval starts at
+        ``stream.keepalive_interval`` (5 min: a key deleted by another client is noticed
+        within it) and stretches with the number of accounts to stay inside this share, up
+        to ``max_keepalive_interval``: 5 min up to 1,500 accounts, 30 min from 9,000.
+    :param max_keepalive_interval: the longest keepalive interval (30 min; a key lives 60 min
+        after its last keepalive, and the first keepalive after a creation may come
+        1.25 intervals later).
     :param trades_weight: weight charged for one ``/userTrades`` page of a mirror's fill
         recovery after a gap (20 with a symbol).
     :param dedup_size: recent event identities remembered per account (duplicates dropped).
@@ -61,6 +69,8 @@ class PoolOptions:
     rest_concurrency: int = 16
     snapshot_weight: int = 46
     trades_weight: int = 20
+    keepalive_share: float = 0.25
+    max_keepalive_interval: float = 1800.0
     dedup_size: int = 1000
     max_queue: int = 100_000
     stream: StreamOptions = field(default_factory=StreamOptions)
@@ -87,6 +97,17 @@ class PoolOptions:
             raise ValueError(
                 f"PoolOptions.snapshot_weight ({self.snapshot_weight}) exceeds "
                 f"weight_per_minute ({self.weight_per_minute}): snapshots could never run"
+            )
+        share = self.keepalive_share
+        if not isinstance(share, (int, float)) or not 0 < share <= 1:
+            raise ValueError(
+                f"PoolOptions.keepalive_share must be in (0, 1] (a share of "
+                f"weight_per_minute), got {share!r}"
+            )
+        cap = self.max_keepalive_interval
+        if not isinstance(cap, (int, float)) or not math.isfinite(cap) or cap <= 0:
+            raise ValueError(
+                f"PoolOptions.max_keepalive_interval must be positive seconds, got {cap!r}"
             )
         if not isinstance(self.stream, StreamOptions):
             raise ValueError(f"PoolOptions.stream must be a StreamOptions, got {self.stream!r}")

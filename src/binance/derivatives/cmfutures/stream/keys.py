@@ -43,6 +43,7 @@ from .options import StreamOptions
 
 __all__ = [
     "INVALID_LISTEN_KEY",
+    "KeepaliveInterval",
     "KeyFailed",
     "KeyLost",
     "KeyOutput",
@@ -108,6 +109,16 @@ class KeyFailed:
 KeyOutput = Union[KeyRequest, KeyReady, KeyLost, KeyFailed]  # noqa: UP007
 
 
+class KeepaliveInterval:
+    """A keepalive interval in seconds that several machines may share: their owner changes
+    it once for all (the pool stretches it with the number of accounts)."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
 class ListenKeyMachine:
     """One account's listen key. Every input takes ``now`` and returns outputs, in order.
 
@@ -116,6 +127,8 @@ class ListenKeyMachine:
     :param phase: where in each keepalive interval this account's keepalives fall, seconds in
         ``[0, keepalive_interval)``; None: ``keepalive_interval`` after each confirmation.
     :param rng: random source of the creation backoff jitter.
+    :param interval: the keepalive interval, shared with other machines (default: this
+        machine's own, ``keepalive_interval``). A change applies from the next confirmation.
     """
 
     __slots__ = (
@@ -123,6 +136,7 @@ class ListenKeyMachine:
         "_confirmed_at",
         "_create_at",
         "_dead",
+        "_interval",
         "_keepalive_at",
         "_keepalive_in_flight",
         "_opts",
@@ -141,9 +155,15 @@ class ListenKeyMachine:
         options: StreamOptions,
         phase: float | None = 0.0,
         rng: random.Random | None = None,
+        interval: KeepaliveInterval | None = None,
     ) -> None:
         self._opts = options
-        self._phase = None if phase is None else phase % options.keepalive_interval
+        self._interval = (
+            interval if interval is not None else KeepaliveInterval(options.keepalive_interval)
+        )
+        # Where in each interval the keepalives fall, as a fraction (it scales with interval).
+        base = options.keepalive_interval
+        self._phase = None if phase is None else (phase % base) / base
         self._backoff = Backoff(
             options.backoff_initial, options.backoff_factor, options.backoff_max, rng
         )
@@ -170,6 +190,11 @@ class ListenKeyMachine:
             KeyState.CREATING,
             KeyState.RETRY_WAIT,
         )
+
+    @property
+    def interval(self) -> float:
+        """The keepalive interval now (seconds)."""
+        return self._interval.seconds
 
     @property
     def keepalive_due(self) -> float | None:
@@ -349,13 +374,14 @@ class ListenKeyMachine:
         opts = self._opts
         self._confirmed_at = now
         self._valid_until = now + opts.listen_key_lifetime
-        interval = opts.keepalive_interval
+        interval = self.interval
         if self._phase is None:
             self._keepalive_at = now + interval
         else:
             earliest = now + interval / 4
-            k = math.ceil((earliest - self._phase) / interval)
-            self._keepalive_at = self._phase + k * interval
+            phase = self._phase * interval
+            k = math.ceil((earliest - phase) / interval)
+            self._keepalive_at = phase + k * interval
         self.last_ok = now
         self.failures = 0
 
