@@ -226,6 +226,11 @@ async def main_async(n_accounts: int, n_workers: int, trade_seconds: float, rate
         rows.append((f"JetStreamPublisher throughput ({n_pub} messages, one publisher)",
                      f"{await publish_throughput(nats_server.url, n_pub):,.0f} msg/s"))
         nats_server.kill()
+    print_table(rows)
+
+
+def print_table(rows: list[tuple[str, str]]) -> None:
+    """The figures as a two-column table."""
     width = max(len(r[0]) for r in rows)
     print(f"\n{'figure':<{width}}  value")
     for name, value in rows:

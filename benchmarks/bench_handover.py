@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_distributed import CLI, Trader, Watcher, read_accounts
+from bench_distributed import CLI, Trader, Watcher, print_table, read_accounts
 from bench_pool import start_simulator
 
 from binance.derivatives.cmfutures.distributed.local_server import LocalNatsServer
@@ -105,10 +105,7 @@ async def main_async(n_accounts: int, burst_seconds: float) -> None:
             sim.send_signal(signal.SIGINT)
             sim.wait(30)
             nats_server.kill()
-    width = max(len(r[0]) for r in rows)
-    print(f"\n{'figure':<{width}}  value")
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_table(rows)
 
 
 def main() -> None:
