@@ -144,8 +144,10 @@ def _stream_traces() -> Any:
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
     gc.collect()
+    # The stream's decisions run in the pool's core (issue 11): count both packages.
     stream_files = tracemalloc.Filter(True, "*cmfutures/stream/*", all_frames=True)
-    return tracemalloc.take_snapshot().filter_traces([stream_files])
+    pool_files = tracemalloc.Filter(True, "*cmfutures/pool/*", all_frames=True)
+    return tracemalloc.take_snapshot().filter_traces([stream_files, pool_files])
 
 
 @pytest.mark.parametrize("sim_options", [_soak_options()], ids=["soak"])
@@ -217,8 +219,11 @@ async def test_72_hours_of_faults_leave_the_streams_memory_flat(
     diff = final.compare_to(baseline, "traceback")
     growth = sum(d.size_diff for d in diff)
     worst = sorted(diff, key=lambda d: -d.size_diff)[:3]
-    # Before the fix: one table entry (closed WebSocket, task: 5-9 KB) per disconnect.
-    assert growth < 8 * 1024, f"the stream's memory grew by {growth} bytes over 64 faults: {worst}"
+    # Before the fix: one table entry (closed WebSocket, task: 5-9 KB) per disconnect, over
+    # 300 KB here. What remains is bounded but moves by a few deque blocks (528 B each: the
+    # lag window, the connection-rate and weight windows the stream shares with the pool):
+    # measured -3 to +10 KB between runs.
+    assert growth < 32 * 1024, f"the stream's memory grew by {growth} bytes over 64 faults: {worst}"
 
 
 # ---------------------------------------------------------------- item 17: TLS and proxy
