@@ -126,6 +126,23 @@ def test_pool_demo_ends_with_every_mirror_equal(capsys: pytest.CaptureFixture[st
     assert "fault: server closes every connection" in out
 
 
+def test_pool_demo_waits_for_the_mirrors_as_long_as_the_weight_budget_needs() -> None:
+    """50 accounts: after the fault that cuts every connection, 50 resyncs of 46 weight (and
+    their fill recoveries) need about two minutes of a 1,200/min budget; the demo used to
+    give up after 60 s and report stale mirrors as a failure (`demo --accounts 50` exited 1;
+    it now exits 0 after about 4 minutes)."""
+    from binance.derivatives.cmfutures.cli.pool_demo import PoolDemo
+    from binance.derivatives.cmfutures.pool import PoolOptions
+
+    class _Pool:
+        options = PoolOptions()
+
+    demo = PoolDemo(accounts=50, pace=0.1, seed=1)
+    demo.pool = _Pool()
+    needed = 50 * PoolOptions().snapshot_weight / 1200 * 60  # seconds of budget for snapshots
+    assert demo._resync_seconds() > needed + 20
+
+
 def test_accounts_file_stream_journals_every_account_and_exits_0_on_sigint(
     tmp_path: Path,
 ) -> None:
