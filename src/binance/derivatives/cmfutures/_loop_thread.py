@@ -90,6 +90,7 @@ class _Async(Protocol):
 
 
 A = TypeVar("A", bound=_Async)
+F = TypeVar("F", bound="SyncFacade[Any]")
 
 
 class SyncFacade(Generic[A]):
@@ -159,6 +160,13 @@ class SyncFacade(Generic[A]):
             return read(target)
 
         return self._thread.call(snapshot())
+
+    def __enter__(self: F) -> F:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close the asyncio object and stop the thread. Idempotent; callable from any

@@ -15,9 +15,9 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._tasks import race
 from ..accounts import ACCOUNT_ID_PATTERN, InvalidAccountId, check_account_id
@@ -44,6 +44,7 @@ __all__ = ["ACCOUNT_ID_PATTERN", "InvalidAccountId", "PoolStats", "StreamPool", 
 logger = logging.getLogger("binance.derivatives.cmfutures.pool")
 
 PoolMessage = StreamMessage | AccountFailed
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -303,18 +304,12 @@ class StreamPool(CoreDriver):
         # Every REST call of a mirror goes through the pool's one client, as its account,
         # after its weight was taken from the pool's budget.
         async def snapshot() -> Any:
-            await self._spend(self.options.snapshot_weight)
-            try:
-                return await rest_snapshot(client, auth)
-            finally:
-                self._core.observe(self._clock.time(), used_weight=client.used_weight.get("1M"))
+            return await self._charged(self.options.snapshot_weight,
+                                       lambda: rest_snapshot(client, auth))
 
         async def trades(query: Any) -> Any:
-            await self._spend(self.options.trades_weight)
-            try:
-                return await rest_trades(client, query, auth)
-            finally:
-                self._core.observe(self._clock.time(), used_weight=client.used_weight.get("1M"))
+            return await self._charged(self.options.trades_weight,
+                                       lambda: rest_trades(client, query, auth))
 
         mirror = AccountMirror(
             stream=feed, snapshot_source=snapshot, trades_source=trades, clock=self._clock
@@ -485,14 +480,23 @@ class StreamPool(CoreDriver):
             self._failure = error
         self._readable.set()
 
-    async def _spend(self, weight: int) -> None:
-        """Wait (clock time) until the pool's budget grants ``weight``."""
+    async def _charged(self, weight: int, call: Callable[[], Awaitable[T]]) -> T:
+        """Run ``call()`` once the pool's budget grants ``weight`` (waiting in clock time),
+        then report the weight the server says the IP has used."""
         while True:
             now = self._clock.time()
             at = self._core.spend(weight, now)
             if at <= 0.0:
-                return
+                break
             await self._clock.sleep(max(at - now, 0.001))
+        try:
+            return await call()
+        finally:
+            self._core.observe(self._clock.time(), used_weight=self._used_weight())
+
+    def _used_weight(self) -> int | None:
+        """The IP's weight this minute as the server last reported it (None: not yet)."""
+        return self._api_client.used_weight.get("1M") if self._api_client is not None else None
 
     # ------------------------------------------------------------------ REST
 
@@ -505,7 +509,7 @@ class StreamPool(CoreDriver):
                                            self._clock.time()))
             return
         key, error = await self._listen_key_call(self._api, kind, auth)
-        used = self._api_client.used_weight.get("1M") if self._api_client is not None else None
+        used = self._used_weight()
         now = self._clock.time()
         if error is None:
             self._execute(core.rest_ok(account, kind, now, listen_key=key, used_weight=used))

@@ -59,10 +59,3 @@ class SyncStreamPool(SyncFacade["StreamPool"]):
     def __next__(self) -> tuple[str, PoolMessage]:
         item: tuple[str, PoolMessage] = self._next()
         return item
-
-    def __enter__(self) -> SyncStreamPool:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

@@ -97,10 +97,9 @@ class Phase(enum.Enum):
     FAILED = "failed"
 
 
-def is_fatal(error: RestError) -> bool:
-    """A REST failure retrying cannot fix: :func:`~.fatal.is_fatal_error` (the API key is
-    missing, malformed or rejected, or the server's TLS certificate is rejected)."""
-    return is_fatal_error(error)
+# A REST failure retrying cannot fix (the API key is missing, malformed or rejected, or the
+# server's TLS certificate is rejected): the shared rule, under the name this module exported.
+is_fatal = is_fatal_error
 
 
 class StreamCore:

@@ -74,10 +74,3 @@ class SyncUserDataStream(SyncFacade["UserDataStream"]):
             raise RuntimeError("the stream is not running")
         stats: StreamStats = self._in_loop(lambda stream: stream.stats)
         return stats
-
-    def __enter__(self) -> SyncUserDataStream:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
