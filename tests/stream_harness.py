@@ -21,6 +21,19 @@ from binance.derivatives.cmfutures.events import (
 from .factories import order_event
 
 
+async def advance(sim: Any, seconds: float, step: float | None = None) -> None:
+    """Let what was just triggered happen now, then move ``sim``'s time (in steps, if given:
+    every timer due within a step runs before the next one)."""
+    await sim.advance(0)
+    if step is None:
+        await sim.advance(seconds)
+        return
+    left = seconds
+    while left > 1e-9:  # not a last sliver left by float rounding
+        await sim.advance(min(step, left))
+        left -= step
+
+
 class StreamHarness:
     """A simulator, a stream on it, and a background consumer recording every message."""
 
@@ -53,15 +66,7 @@ class StreamHarness:
         await self.sim.advance(0)
 
     async def advance(self, seconds: float, step: float | None = None) -> None:
-        """Let what was just triggered happen now, then move time (in steps, if given)."""
-        await self.settle()
-        if step is None:
-            await self.sim.advance(seconds)
-            return
-        left = seconds
-        while left > 0:
-            await self.sim.advance(min(step, left))
-            left -= step
+        await advance(self.sim, seconds, step)
 
     def emit(self, count: int = 1) -> list[Any]:
         """Emit ``count`` order events for the default account, now."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,8 +14,6 @@ import pytest
 from binance.derivatives.cmfutures.clock import ManualClock
 from binance.derivatives.cmfutures.events import (
     ControlEvent,
-    OrderTradeUpdate,
-    OrderUpdate,
     StreamConnected,
     StreamGap,
     UnknownEvent,
@@ -25,23 +22,11 @@ from binance.derivatives.cmfutures.events import (
     event_identity,
 )
 
+from ..factories import order_event
+from ..stream_harness import advance
+
 T0 = 1_767_225_600.0
 
-
-def make_order(n: int, at_ms: int, alias: str) -> OrderTradeUpdate:
-    return OrderTradeUpdate(
-        event_time=at_ms,
-        transaction_time=at_ms,
-        order=OrderUpdate(
-            symbol="BTCUSD_PERP", client_order_id=f"pool-{n}", side="BUY", order_type="LIMIT",
-            time_in_force="GTC", original_quantity=Decimal("1"),
-            original_price=Decimal("64250.0"), average_price=Decimal("0"),
-            stop_price=Decimal("0"), execution_type="NEW", order_status="NEW", order_id=n,
-            last_filled_quantity=Decimal("0"), cumulative_filled_quantity=Decimal("0"),
-            last_filled_price=Decimal("0"), trade_time=at_ms, trade_id=0,
-        ),
-        account_alias=alias,
-    )
 
 _CONTROLS = ControlEvent.__args__  # type: ignore[attr-defined]
 
@@ -102,20 +87,14 @@ class PoolHarness:
         await self.sim.advance(0)
 
     async def advance(self, seconds: float, step: float | None = None) -> None:
-        await self.settle()
-        if step is None:
-            await self.sim.advance(seconds)
-            return
-        left = seconds
-        while left > 1e-9:
-            await self.sim.advance(min(step, left))
-            left -= step
+        await advance(self.sim, seconds, step)
 
     def emit(self, account: str, count: int = 1) -> None:
         acct = self.accounts[account]
         for _ in range(count):
             self._n += 1
-            event = make_order(self._n, self.sim.now_ms(), acct.alias)
+            event = order_event(self._n, self.sim.now_ms(), client_order_id=f"pool-{self._n}",
+                                alias=acct.alias)
             self.sim.emit(acct.api_key, event, encode_event(event))
 
     async def close(self) -> None:
